@@ -1,0 +1,123 @@
+#pragma once
+
+#include <sidecar/core/clock.hpp>
+#include <sidecar/core/log.hpp>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+// The configuration contract of DESIGN.md as plain, immutable data: one struct per INI section,
+// each member's default is the documented default. Produced only by config::load (parser.hpp),
+// which validates everything, so code that receives a config never re-checks it.
+
+namespace sidecar::config {
+
+using namespace std::chrono_literals;
+using core::duration;
+
+struct vault_config {
+  std::string address = "https://127.0.0.1:8200";  ///< [VAULT_ADDR]; scheme, host, port
+  std::string ca_cert;                              ///< PEM bundle path [VAULT_CACERT]
+  std::string client_cert;                          ///< mTLS [VAULT_CLIENT_CERT]
+  std::string client_key;                           ///< [VAULT_CLIENT_KEY]
+  std::string tls_server_name;                      ///< SNI / verify name [VAULT_TLS_SERVER_NAME]
+  bool tls_skip_verify = false;                     ///< [VAULT_SKIP_VERIFY]
+  std::string namespace_;                           ///< X-Vault-Namespace [VAULT_NAMESPACE]
+  duration request_timeout = 10s;
+  int max_retries = 3;  ///< reads only: connect errors, 412, 429, 5xx except 501
+};
+
+enum class renew_failure_policy { exit, serve_cached };
+
+struct auth_config {
+  std::string method = "approle";
+  std::string mount = "approle";
+  std::string role_id_file;    ///< or $VAULT_ROLE_ID
+  std::string secret_id_file;  ///< or $VAULT_SECRET_ID, or $CREDENTIALS_DIRECTORY/secret_id
+  bool remove_secret_id_file_after_reading = false;
+  duration check_interval = 10s;
+  double renew_at = 0.8;  ///< fraction of the token TTL, in (0, 1)
+  renew_failure_policy on_renew_failure = renew_failure_policy::exit;
+  duration login_timeout = 60s;
+};
+
+struct listener_config {
+  std::string address = "127.0.0.1:8100";  ///< host:port, loopback only; empty = no TCP
+  std::string unix_socket;                 ///< path; empty = none
+  unsigned socket_mode = 0660;
+  bool require_request_header = false;
+  bool enable_quit = false;
+  int threads = 1;
+};
+
+struct proxy_config {
+  /// Path patterns; a trailing `*` matches any suffix. Normalised targets are matched.
+  std::vector<std::string> allow = {"/v1/kv-*", "/v1/database/creds/*"};
+  bool forward_writes = false;
+};
+
+struct cache_config {
+  duration ttl = 5min;
+  duration refresh_interval = 1min;
+  duration max_stale = 1h;  ///< 0 = never serve stale
+  std::size_t max_entries = 10000;
+};
+
+enum class lease_strategy { rotate, renew };
+
+struct database_config {
+  double renew_at = 0.8;
+  lease_strategy strategy = lease_strategy::rotate;
+  bool revoke_on_shutdown = false;
+};
+
+using core::log_format;
+
+struct log_config {
+  std::string level = "info";  ///< trace|debug|info|warn|error (validated)
+  log_format format = log_format::text;
+};
+
+enum class restart_policy { always, never };
+
+struct exec_config {
+  std::vector<std::string> command;  ///< split like a shell would; empty = no exec mode
+  restart_policy restart_on_secret_changes = restart_policy::always;
+  int restart_stop_signal = 15;  ///< SIGTERM; parsed from a name like "SIGTERM"
+  duration restart_grace = 30s;
+};
+
+struct template_config {
+  std::string name;  ///< NAME of [template.NAME]
+  std::string source;
+  std::string destination;
+  unsigned perms = 0600;
+  std::string command;  ///< optional, run after the file changed
+};
+
+struct security_config {
+  bool lock_memory = false;  ///< mlockall
+};
+
+struct config {
+  std::string file;  ///< the path it was read from
+  vault_config vault;
+  auth_config auth;
+  listener_config listener;
+  proxy_config proxy;
+  cache_config cache;
+  database_config database;
+  log_config log;
+  exec_config exec;
+  /// [secrets]: name -> Vault path without /v1/ (e.g. "kv-demo/data/sample"), in file order.
+  std::vector<std::pair<std::string, std::string>> secrets;
+  /// [env]: variable -> template over [secrets], in file order.
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<template_config> templates;
+  security_config security;
+};
+
+}  // namespace sidecar::config

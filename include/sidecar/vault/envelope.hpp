@@ -1,0 +1,57 @@
+#pragma once
+
+#include <sidecar/core/result.hpp>
+#include <sidecar/core/secret_string.hpp>
+#include <sidecar/vault/client.hpp>
+#include <sidecar/vault/errc.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sidecar::vault {
+
+/// The `auth` object of a login or renew-self answer.
+struct auth_info {
+  core::secret_string client_token;
+  core::secret_string accessor;
+  long long lease_duration = 0;  ///< seconds
+  bool renewable = false;
+  std::vector<std::string> policies;
+  std::string token_type;  ///< "service" or "batch"
+};
+
+/// Vault's response envelope (vault-api.md §3.1), parsed once. `data` may hold secrets: callers
+/// keep it in memory only and never log it.
+struct envelope {
+  std::string request_id;
+  std::string lease_id;
+  bool renewable = false;
+  long long lease_duration = 0;  ///< seconds
+  nlohmann::json data;           ///< null when absent
+  std::optional<auth_info> auth;
+  std::vector<std::string> warnings;
+};
+
+/// Vault's `errors[]` with the status, for messages ("login refused: invalid role or secret ID").
+struct vault_error {
+  unsigned status = 0;
+  std::vector<std::string> messages;
+  /// "403: 1 error occurred: * permission denied" — one line, Vault's newlines and tabs folded.
+  [[nodiscard]] std::string summary() const;
+};
+
+/// How the sidecar must treat an error status: the classification is pure and total.
+[[nodiscard]] errc classify(unsigned status, const std::vector<std::string>& messages) noexcept;
+
+/// Vault's `errors[]` from an error body; empty when the body is not Vault's error shape.
+[[nodiscard]] vault_error parse_error(const response& answer);
+
+/// The envelope of a 2xx answer with a JSON body. A non-2xx status yields classify()'s errc;
+/// a body that is not a JSON object yields errc::malformed_response. A 204 yields an empty
+/// envelope.
+[[nodiscard]] result<envelope> parse_envelope(const response& answer);
+
+}  // namespace sidecar::vault

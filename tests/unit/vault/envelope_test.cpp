@@ -1,0 +1,75 @@
+#include <sidecar/vault/envelope.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace sidecar;
+
+namespace {
+
+vault::response answer(unsigned status, std::string body) {
+  return {.status = status, .content_type = "application/json",
+          .body = core::secret_string{std::move(body)}, .headers = {}};
+}
+
+}  // namespace
+
+TEST_CASE("classify: tells invalid token from a plain permission denied", "[vault]") {
+  using vault::errc;
+  CHECK(vault::classify(403, {"1 error occurred:\n\t* permission denied\n\n"}) ==
+        errc::permission_denied);
+  CHECK(vault::classify(403, {"2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"}) ==
+        errc::invalid_token);
+  CHECK(vault::classify(400, {"invalid role or secret ID"}) == errc::bad_request);
+  CHECK(vault::classify(404, {}) == errc::not_found);
+  CHECK(vault::classify(429, {}) == errc::rate_limited);
+  CHECK(vault::classify(503, {"Vault is sealed"}) == errc::sealed);
+  CHECK(vault::classify(503, {"standby"}) == errc::server_error);
+  CHECK(vault::classify(500, {}) == errc::server_error);
+  CHECK(vault::classify(307, {}) == errc::unexpected_status);
+}
+
+TEST_CASE("parse_envelope: a login answer yields the auth object", "[vault]") {
+  const auto parsed = vault::parse_envelope(answer(200, R"({
+    "auth": {"renewable": true, "lease_duration": 1200, "metadata": null,
+             "token_policies": ["default"], "policies": ["default"],
+             "accessor": "fd6c9a00", "client_token": "hvs.abc"},
+    "warnings": null, "wrap_info": null, "data": null,
+    "lease_duration": 0, "renewable": false, "lease_id": ""})"));
+  REQUIRE(parsed.has_value());
+  REQUIRE(parsed->auth.has_value());
+  CHECK(parsed->auth->client_token.reveal() == "hvs.abc");
+  CHECK(parsed->auth->lease_duration == 1200);
+  CHECK(parsed->auth->renewable);
+  CHECK(parsed->auth->policies == std::vector<std::string>{"default"});
+  CHECK(parsed->data.is_null());
+}
+
+TEST_CASE("parse_envelope: database creds keep lease fields and data", "[vault]") {
+  const auto parsed = vault::parse_envelope(answer(200, R"({"request_id":"r1",
+    "lease_id":"database/creds/my-role/abc","renewable":true,"lease_duration":3600,
+    "data":{"username":"u","password":"p"},"wrap_info":null,"warnings":["w1"],"auth":null})"));
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->lease_id == "database/creds/my-role/abc");
+  CHECK(parsed->lease_duration == 3600);
+  CHECK(parsed->renewable);
+  CHECK(parsed->data["username"] == "u");
+  CHECK(parsed->warnings == std::vector<std::string>{"w1"});
+  CHECK_FALSE(parsed->auth.has_value());
+}
+
+TEST_CASE("parse_envelope: error statuses and bad bodies become errors", "[vault]") {
+  CHECK(vault::parse_envelope(answer(403, R"({"errors":["permission denied"]})")).error() ==
+        vault::errc::permission_denied);
+  CHECK(vault::parse_envelope(answer(200, "<html>")).error() == vault::errc::malformed_response);
+  CHECK(vault::parse_envelope(answer(200, "[1,2]")).error() == vault::errc::malformed_response);
+  CHECK(vault::parse_envelope(answer(200, R"({"auth":{"client_token":""}})")).error() ==
+        vault::errc::malformed_response);
+  CHECK(vault::parse_envelope(answer(204, "")).has_value());
+}
+
+TEST_CASE("vault_error: summary folds Vault's multi-line messages into one line", "[vault]") {
+  const auto error = vault::parse_error(
+      answer(403, R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]})"));
+  CHECK(error.summary() == "403: 2 errors occurred: * permission denied * invalid token");
+  CHECK(vault::parse_error(answer(502, "not json")).messages.empty());
+}

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <sidecar/core/secret_string.hpp>
+
+namespace sidecar::vault {
+
+/// Where the cache, the lease store and the proxy get the sidecar's token for a request to Vault.
+/// The auth module's token manager is the real one; tests use a fixed token.
+///
+/// Thread affinity: io thread only.
+class token_source {
+ public:
+  virtual ~token_source() = default;
+  /// The token to send, or nullptr when there is none to use: before the login, or after the
+  /// token was lost under `on_renew_failure = serve_cached` (then callers must not call Vault and
+  /// serve what they hold instead).
+  [[nodiscard]] virtual const core::secret_string* current_token() const noexcept = 0;
+};
+
+}  // namespace sidecar::vault

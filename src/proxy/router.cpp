@@ -1,0 +1,188 @@
+#include <sidecar/proxy/router.hpp>
+
+#include <sidecar/proxy/errc.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace sidecar::proxy {
+namespace {
+
+// Allow header values (RFC 9110 §15.5.6: a 405 lists what the resource does take).
+constexpr std::string_view kv_read_methods = "GET, HEAD, LIST";
+constexpr std::string_view kv_all_methods = "GET, HEAD, LIST, POST, PUT, PATCH, DELETE";
+constexpr std::string_view get_only = "GET";
+constexpr std::string_view get_or_head = "GET, HEAD";
+constexpr std::string_view post_or_put = "POST, PUT";
+constexpr std::string_view post_only = "POST";
+
+constexpr std::string_view outside_allow = "permission denied: path is not in the sidecar's allow list";
+constexpr std::string_view method_refused = "method not allowed";
+
+// HTTP methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
+bool is_get_or_head(std::string_view m) noexcept { return m == "GET" || m == "HEAD"; }
+bool is_write(std::string_view m) noexcept {
+  return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE";
+}
+bool is_served_method(std::string_view m) noexcept {
+  return is_get_or_head(m) || is_write(m) || m == "LIST";
+}
+
+route_decision deny(unsigned status, std::string_view reason, normalised_target target = {},
+                    std::string_view allow = {}) {
+  return route_decision{.kind = route_class::deny,
+                        .target = std::move(target),
+                        .list = false,
+                        .status = status,
+                        .reason = std::string{reason},
+                        .allow = allow};
+}
+
+route_decision accept(route_class kind, normalised_target target, bool list = false) {
+  return route_decision{.kind = kind,
+                        .target = std::move(target),
+                        .list = list,
+                        .status = 0,
+                        .reason = {},
+                        .allow = {}};
+}
+
+// An endpoint that takes a fixed set of methods: `accepted` is the Allow header too.
+route_decision endpoint(route_class kind, std::string_view method, std::string_view accepted,
+                        const normalised_target& target) {
+  std::size_t start = 0;
+  while (start < accepted.size()) {
+    auto end = accepted.find(", ", start);
+    if (end == std::string_view::npos) end = accepted.size();
+    if (accepted.substr(start, end - start) == method) return accept(kind, target);
+    start = end + 2;
+  }
+  return deny(405, method_refused, target, accepted);
+}
+
+// Vault reads `list` with Go's strconv.ParseBool.
+bool list_requested(std::string_view query) noexcept {
+  static constexpr std::array<std::string_view, 6> truthy{"1", "t", "T", "TRUE", "true", "True"};
+  while (!query.empty()) {
+    auto end = query.find('&');
+    const auto param = query.substr(0, end);
+    query = end == std::string_view::npos ? std::string_view{} : query.substr(end + 1);
+    if (!param.starts_with("list=")) continue;
+    const auto value = param.substr(5);
+    if (std::find(truthy.begin(), truthy.end(), value) != truthy.end()) return true;
+  }
+  return false;
+}
+
+// Path segments after "/v1/", keeping an empty last one for a trailing '/'.
+std::vector<std::string_view> segments_after_v1(std::string_view path) {
+  std::vector<std::string_view> parts;
+  path.remove_prefix(4);
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = path.find('/', start);
+    parts.push_back(path.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+route_decision route_local(std::string_view method, const normalised_target& target,
+                           const config::listener_config& listener) {
+  const auto& path = target.path;
+  if (path == "/sidecar/v1/health") {
+    return endpoint(route_class::local_health, method, get_or_head, target);
+  }
+  if (path == "/sidecar/v1/metrics" || path == "/proxy/v1/metrics") {
+    return endpoint(route_class::local_metrics, method, get_or_head, target);
+  }
+  if (path == "/sidecar/v1/cache-clear" || path == "/proxy/v1/cache-clear") {
+    return endpoint(route_class::local_cache_clear, method, post_or_put, target);
+  }
+  if (path == "/sidecar/v1/quit" && listener.enable_quit) {
+    return endpoint(route_class::local_quit, method, post_only, target);
+  }
+  return deny(404, "no handler for route", target);
+}
+
+}  // namespace
+
+std::string_view to_string(route_class kind) noexcept {
+  switch (kind) {
+    case route_class::kv_read: return "kv_read";
+    case route_class::kv_write: return "kv_write";
+    case route_class::dynamic_read: return "dynamic_read";
+    case route_class::sys_health: return "sys_health";
+    case route_class::local_health: return "local_health";
+    case route_class::local_metrics: return "local_metrics";
+    case route_class::local_cache_clear: return "local_cache_clear";
+    case route_class::local_quit: return "local_quit";
+    case route_class::deny: return "deny";
+  }
+  return "deny";
+}
+
+bool path_matches(std::string_view path, std::string_view pattern) noexcept {
+  if (!pattern.empty() && pattern.back() == '*') {
+    return path.starts_with(pattern.substr(0, pattern.size() - 1));
+  }
+  return path == pattern;
+}
+
+route_decision route(std::string_view method, const normalised_target& target,
+                     const config::proxy_config& proxy, const config::listener_config& listener) {
+  const auto& path = target.path;
+  if (path.starts_with("/sidecar/") || path.starts_with("/proxy/")) {
+    return route_local(method, target, listener);
+  }
+  if (path == "/v1/sys/health") return endpoint(route_class::sys_health, method, get_or_head, target);
+
+  const bool allowed =
+      path.starts_with("/v1/") &&
+      std::any_of(proxy.allow.begin(), proxy.allow.end(),
+                  [&](const std::string& pattern) { return path_matches(path, pattern); });
+  if (!allowed) return deny(403, outside_allow, target);
+
+  // Dynamic secrets: exactly /v1/<mount>/creds/<role>. Anything else with "creds" in that place
+  // is no secret engine path the sidecar serves.
+  const auto parts = segments_after_v1(path);
+  if (parts.size() >= 2 && parts[1] == "creds") {
+    if (parts.size() != 3 || parts[0].empty() || parts[2].empty()) {
+      return deny(404, "no dynamic secret at this path", target);
+    }
+    return endpoint(route_class::dynamic_read, method, get_only, target);
+  }
+
+  if (method == "LIST") return accept(route_class::kv_read, target, true);
+  if (is_get_or_head(method)) {
+    return accept(route_class::kv_read, target, list_requested(target.query));
+  }
+  if (is_write(method)) {
+    if (proxy.forward_writes) return accept(route_class::kv_write, target);
+    return deny(405, "writes are not forwarded (proxy.forward_writes is off)", target,
+                kv_read_methods);
+  }
+  return deny(405, method_refused, target, proxy.forward_writes ? kv_all_methods : kv_read_methods);
+}
+
+route_decision route_request(std::string_view method, std::string_view target,
+                             const config::proxy_config& proxy,
+                             const config::listener_config& listener) {
+  auto normalised = normalise_target(target);
+  if (!normalised) {
+    if (!is_served_method(method)) return deny(405, method_refused, {}, kv_all_methods);
+    return deny(400, normalised.error().message());
+  }
+  return route(method, *normalised, proxy, listener);
+}
+
+route_decision check_request_header(route_decision decision, std::string_view method,
+                                    std::string_view header_value, bool required) {
+  if (!required || !decision.allowed() || header_value == "true") return decision;
+  const bool probe = method == "GET" && (decision.kind == route_class::local_health ||
+                                         decision.kind == route_class::local_metrics);
+  if (probe) return decision;
+  return deny(412, "missing \"X-Vault-Request\" header", std::move(decision.target));
+}
+
+}  // namespace sidecar::proxy

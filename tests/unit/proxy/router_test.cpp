@@ -1,0 +1,317 @@
+#include <sidecar/proxy/router.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace sidecar;
+using proxy::route_class;
+using proxy::route_request;
+
+namespace {
+
+const config::proxy_config default_proxy{};
+const config::listener_config default_listener{};
+
+config::proxy_config with_writes() {
+  config::proxy_config p;
+  p.forward_writes = true;
+  return p;
+}
+
+config::listener_config with_quit() {
+  config::listener_config l;
+  l.enable_quit = true;
+  return l;
+}
+
+struct hostile_case {
+  std::string method;
+  std::string target;
+  unsigned status;
+};
+
+}  // namespace
+
+TEST_CASE("router: hostile targets and methods are refused with the expected status",
+          "[proxy]") {
+  const std::string overlong = "/v1/kv-demo/" + std::string(4100, 'a');
+  const std::vector<hostile_case> corpus{
+      {"GET", "/v1/sys/seal-status", 403},
+      {"GET", "/v1/sys/mounts", 403},
+      {"PUT", "/v1/sys/policies/acl/root", 403},
+      {"GET", "/v1/auth/token/create", 403},
+      {"POST", "/v1/auth/token/create", 403},
+      {"GET", "/v1/auth/token/lookup-self", 403},
+      {"GET", "/v1/database/roles/app", 403},
+      {"GET", "/v1/database/config/pg", 403},
+      {"GET", "/v1/database/creds/../roles/x", 403},
+      {"GET", "/v1/database/creds/%2e%2e/roles/x", 403},
+      {"GET", "/v1/database/creds/%2E%2E/roles/x", 403},
+      {"GET", "/v1/database/creds/..%2froles%2fx", 403},
+      {"GET", "/v1/database/creds%2f..%2f..%2fsys%2fmounts", 403},
+      {"GET", "/v1/kv-demo/../sys/seal-status", 403},
+      {"GET", "/v1/kv-demo/%2e%2e/sys/x", 403},
+      {"GET", "/v1/kv-demo/.%2e/sys/x", 403},
+      {"GET", "/v1/%252e%252e/sys", 403},
+      {"GET", "//v1//sys//mounts", 403},
+      {"GET", "/v1/sys%2fmounts", 403},
+      {"GET", "/v1/sys/health/../mounts", 403},
+      {"GET", "/v1/kv", 403},
+      {"GET", "/v1/kvdemo/x", 403},
+      {"GET", "/v1/Database/creds/app", 403},
+      {"GET", "/v1/identity/entity/id", 403},
+      {"GET", "/v1/cubbyhole/x", 403},
+      {"GET", "/v1/", 403},
+      {"GET", "/", 403},
+      {"GET", "/ui/", 403},
+      {"GET", "http://evil.example/v1/sys/mounts", 403},
+      {"GET", "http://127.0.0.1:8100/v1/auth/token/create", 403},
+      {"GET", "https://host/v1/database/roles/x", 403},
+      {"GET", "/v1/kv-demo/../../../etc/passwd", 400},
+      {"GET", "/..", 400},
+      {"GET", "/v1/kv-demo\\..\\..\\sys", 400},
+      {"GET", "/v1/kv-demo%5c..%5csys", 400},
+      {"GET", std::string{"/v1/kv-demo/a\0b", 15}, 400},
+      {"GET", "/v1/kv-demo/a%00b", 400},
+      {"GET", "/v1/kv-demo/a%0d%0aSet-Cookie:x", 400},
+      {"GET", "/v1/kv-demo/a\r\nX: y", 400},
+      {"GET", "/v1/kv-demo/a%zz", 400},
+      {"GET", "/v1/kv-demo/a%", 400},
+      {"GET", overlong, 400},
+      {"GET", "ftp://host/v1/kv-demo/x", 400},
+      {"GET", "/v1/kv-demo/x#frag", 400},
+      {"GET", "v1/kv-demo/x", 400},
+      {"GET", "/v1/kv-demo/x?list=%zz", 400},
+      {"GET", "/v1/kv-demo/caf\xC3\xA9", 400},
+      {"GET", "/v1/kv-demo/a b", 400},
+      {"CONNECT", "vault.example:8200", 405},
+      {"CONNECT", "/v1/kv-demo/x", 405},
+      {"TRACE", "/v1/kv-demo/x", 405},
+      {"OPTIONS", "/v1/kv-demo/x", 405},
+      {"OPTIONS", "*", 405},
+      {"PROPFIND", "/v1/kv-demo/x", 405},
+      {"get", "/v1/kv-demo/x", 405},
+      {"PUT", "/v1/kv-demo/data/x", 405},
+      {"POST", "/v1/kv-demo/data/x", 405},
+      {"PATCH", "/v1/kv-demo/data/x", 405},
+      {"DELETE", "/v1/kv-demo/metadata/x", 405},
+      {"POST", "/v1/database/creds/app", 405},
+      {"HEAD", "/v1/database/creds/app", 405},
+      {"LIST", "/v1/database/creds/app", 405},
+      {"GET", "/v1/database/creds/app/extra", 404},
+      {"GET", "/v1/database/creds/", 404},
+      {"GET", "/v1/database/creds", 403},
+      {"POST", "/v1/sys/health", 405},
+      {"TRACE", "/v1/sys/health", 405},
+      {"GET", "/sidecar/v1/quit", 404},
+      {"POST", "/sidecar/v1/quit", 404},
+      {"POST", "/proxy/v1/quit", 404},
+      {"GET", "/sidecar/v1/cache-clear", 405},
+      {"DELETE", "/sidecar/v1/health", 405},
+      {"POST", "/sidecar/v1/metrics", 405},
+      {"GET", "/sidecar/v1/unknown", 404},
+      {"GET", "/sidecar/v1/health/", 404},
+      {"GET", "/sidecar/v1/../../v1/sys/mounts", 403},
+  };
+  REQUIRE(corpus.size() >= 40);
+  for (const auto& c : corpus) {
+    INFO(c.method << " " << c.target);
+    const auto d = route_request(c.method, c.target, default_proxy, default_listener);
+    CHECK_FALSE(d.allowed());
+    CHECK(d.kind == route_class::deny);
+    CHECK(d.status == c.status);
+    CHECK_FALSE(d.reason.empty());
+    CHECK((d.status == 405) == !d.allow.empty());
+  }
+}
+
+TEST_CASE("router: KV reads, lists and dynamic reads inside the allow list", "[proxy]") {
+  auto d = route_request("GET", "/v1/kv-demo/data/app?version=2", default_proxy, default_listener);
+  CHECK(d.kind == route_class::kv_read);
+  CHECK(d.target.path == "/v1/kv-demo/data/app");
+  CHECK(d.target.query == "version=2");
+  CHECK_FALSE(d.list);
+
+  CHECK(route_request("HEAD", "/v1/kv-demo/data/app", default_proxy, default_listener).kind ==
+        route_class::kv_read);
+
+  d = route_request("LIST", "/v1/kv-demo/metadata/", default_proxy, default_listener);
+  CHECK(d.kind == route_class::kv_read);
+  CHECK(d.list);
+  CHECK(d.target.path == "/v1/kv-demo/metadata/");
+
+  for (const auto* truthy : {"true", "1", "t", "True", "TRUE", "T"}) {
+    d = route_request("GET", std::string{"/v1/kv-demo/metadata/?a=b&list="} + truthy,
+                      default_proxy, default_listener);
+    CHECK(d.list);
+  }
+  for (const auto* falsy : {"list=false", "list=yes", "xlist=true", "list", ""}) {
+    d = route_request("GET", std::string{"/v1/kv-demo/metadata/?"} + falsy, default_proxy,
+                      default_listener);
+    CHECK(d.kind == route_class::kv_read);
+    CHECK_FALSE(d.list);
+  }
+
+  d = route_request("GET", "/v1/database/creds/app", default_proxy, default_listener);
+  CHECK(d.kind == route_class::dynamic_read);
+  CHECK(d.target.path == "/v1/database/creds/app");
+
+  d = route_request("GET", "http://localhost:8100//v1/kv-demo/./data/x/../app", default_proxy,
+                    default_listener);
+  CHECK(d.kind == route_class::kv_read);
+  CHECK(d.target.path == "/v1/kv-demo/data/app");
+
+  d = route_request("GET", "/v1/kv-demo/%252e%252e/sys", default_proxy, default_listener);
+  CHECK(d.kind == route_class::kv_read);
+  CHECK(d.target.upstream_target() == "/v1/kv-demo/%252e%252e/sys");
+}
+
+TEST_CASE("router: writes go through only with forward_writes", "[proxy]") {
+  const auto proxy = with_writes();
+  for (const auto* method : {"PUT", "POST", "PATCH", "DELETE"}) {
+    INFO(method);
+    const auto d = route_request(method, "/v1/kv-demo/data/app", proxy, default_listener);
+    CHECK(d.kind == route_class::kv_write);
+    const auto off = route_request(method, "/v1/kv-demo/data/app", default_proxy, default_listener);
+    CHECK(off.status == 405);
+    CHECK(off.allow == "GET, HEAD, LIST");
+  }
+  // Writes never reach paths outside the allow list, nor dynamic secrets.
+  CHECK(route_request("PUT", "/v1/sys/policies/acl/x", proxy, default_listener).status == 403);
+  CHECK(route_request("POST", "/v1/database/creds/app", proxy, default_listener).status == 405);
+  const auto options = route_request("OPTIONS", "/v1/kv-demo/data/app", proxy, default_listener);
+  CHECK(options.status == 405);
+  CHECK(options.allow == "GET, HEAD, LIST, POST, PUT, PATCH, DELETE");
+}
+
+TEST_CASE("router: sys/health passes through regardless of the allow list", "[proxy]") {
+  auto d = route_request("GET", "/v1/sys/health?standbyok=true", default_proxy, default_listener);
+  CHECK(d.kind == route_class::sys_health);
+  CHECK(d.target.query == "standbyok=true");
+  CHECK(route_request("HEAD", "/v1/sys/health", default_proxy, default_listener).kind ==
+        route_class::sys_health);
+  CHECK(route_request("PUT", "/v1/sys/health", default_proxy, default_listener).allow ==
+        "GET, HEAD");
+}
+
+TEST_CASE("router: local endpoints and their Vault Proxy aliases", "[proxy]") {
+  const auto& p = default_proxy;
+  const auto& l = default_listener;
+  CHECK(route_request("GET", "/sidecar/v1/health", p, l).kind == route_class::local_health);
+  CHECK(route_request("HEAD", "/sidecar/v1/health", p, l).kind == route_class::local_health);
+  CHECK(route_request("GET", "/sidecar/v1/metrics", p, l).kind == route_class::local_metrics);
+  CHECK(route_request("GET", "/proxy/v1/metrics", p, l).kind == route_class::local_metrics);
+  CHECK(route_request("POST", "/sidecar/v1/cache-clear", p, l).kind ==
+        route_class::local_cache_clear);
+  CHECK(route_request("PUT", "/proxy/v1/cache-clear", p, l).kind ==
+        route_class::local_cache_clear);
+  CHECK(route_request("GET", "/proxy/v1/cache-clear", p, l).allow == "POST, PUT");
+
+  const auto quit = with_quit();
+  CHECK(route_request("POST", "/sidecar/v1/quit", p, quit).kind == route_class::local_quit);
+  const auto get_quit = route_request("GET", "/sidecar/v1/quit", p, quit);
+  CHECK(get_quit.status == 405);
+  CHECK(get_quit.allow == "POST");
+}
+
+TEST_CASE("router: allow patterns match exactly or by prefix with a trailing star", "[proxy]") {
+  CHECK(proxy::path_matches("/v1/kv-demo/data/x", "/v1/kv-*"));
+  CHECK(proxy::path_matches("/v1/kv-", "/v1/kv-*"));
+  CHECK_FALSE(proxy::path_matches("/v1/kv", "/v1/kv-*"));
+  CHECK(proxy::path_matches("/v1/secret/data/app", "/v1/secret/data/app"));
+  CHECK_FALSE(proxy::path_matches("/v1/secret/data/app2", "/v1/secret/data/app"));
+  CHECK_FALSE(proxy::path_matches("/v1/secret/data/ap", "/v1/secret/data/app"));
+
+  config::proxy_config exact;
+  exact.allow = {"/v1/secret/data/app"};
+  CHECK(route_request("GET", "/v1/secret/data/app", exact, default_listener).kind ==
+        route_class::kv_read);
+  CHECK(route_request("GET", "/v1/secret/data/app/../other", exact, default_listener).status ==
+        403);
+  // An allow pattern outside /v1/ never forwards anything.
+  config::proxy_config everything;
+  everything.allow = {"/*"};
+  CHECK(route_request("GET", "/ui/", everything, default_listener).status == 403);
+}
+
+TEST_CASE("router: whatever the target, an allowed forward stays inside policy", "[proxy]") {
+  // Random targets built from traversal-prone pieces: every decision that forwards to Vault
+  // must name a path under /v1/ matching an allow pattern, free of dot segments and empty
+  // segments, and its upstream target must normalise back to the same path (what Vault
+  // decodes is what was checked).
+  const std::vector<std::string> pieces{
+      "/",     "//",      "..",      ".",     "%2e",  "%2E%2e", "%2f",      "%2F",  "%252e",
+      "%252f", "%25",     "kv-demo", "sys",   "v1",   "data",   "database", "creds", "roles",
+      "app",   "\\",      "%5c",     "mounts", "%00", "?list=true", "x",    "%3f",  "auth"};
+  std::mt19937 rng{20240601};
+  std::uniform_int_distribution<std::size_t> pick{0, pieces.size() - 1};
+  std::uniform_int_distribution<int> length{1, 12};
+  const std::vector<std::string> methods{"GET", "HEAD", "LIST", "PUT", "DELETE", "TRACE"};
+  std::uniform_int_distribution<std::size_t> pick_method{0, methods.size() - 1};
+  const auto proxy = with_writes();
+  int forwarded = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string target = i % 2 == 0 ? "/v1/" : "/";
+    const int n = length(rng);
+    for (int k = 0; k < n; ++k) target += pieces[pick(rng)];
+    const auto& method = methods[pick_method(rng)];
+    const auto d = route_request(method, target, proxy, default_listener);
+    INFO(method << " " << target);
+    if (d.kind == route_class::deny) {
+      CHECK(d.status >= 400);
+      CHECK(d.status < 500);
+      continue;
+    }
+    if (d.kind != route_class::kv_read && d.kind != route_class::kv_write &&
+        d.kind != route_class::dynamic_read) {
+      continue;
+    }
+    ++forwarded;
+    const auto& path = d.target.path;
+    CHECK(path.starts_with("/v1/"));
+    CHECK((proxy::path_matches(path, "/v1/kv-*") ||
+           proxy::path_matches(path, "/v1/database/creds/*")));
+    CHECK(path.find("/../") == std::string::npos);
+    CHECK(path.find("/./") == std::string::npos);
+    CHECK(path.find("//") == std::string::npos);
+    CHECK_FALSE(path.ends_with("/.."));
+    const auto again = proxy::normalise_target(d.target.upstream_target());
+    REQUIRE(again.has_value());
+    CHECK(again->path == path);
+    CHECK(again->query == d.target.query);
+  }
+  CHECK(forwarded > 100);  // the generator does reach allowed paths
+}
+
+TEST_CASE("check_request_header: 412 without exactly X-Vault-Request true", "[proxy]") {
+  const auto kv = route_request("GET", "/v1/kv-demo/data/x", default_proxy, default_listener);
+  CHECK(proxy::check_request_header(kv, "GET", "true", true).kind == route_class::kv_read);
+  for (const auto* bad : {"", "TRUE", "True", "1", "true ", "yes"}) {
+    const auto d = proxy::check_request_header(kv, "GET", bad, true);
+    CHECK(d.status == 412);
+    CHECK(d.reason == "missing \"X-Vault-Request\" header");
+  }
+  // Not required: untouched.
+  CHECK(proxy::check_request_header(kv, "GET", "", false).kind == route_class::kv_read);
+
+  // Probes and scrapers are exempt on GET only.
+  const auto health = route_request("GET", "/sidecar/v1/health", default_proxy, default_listener);
+  CHECK(proxy::check_request_header(health, "GET", "", true).kind == route_class::local_health);
+  const auto head_health =
+      route_request("HEAD", "/sidecar/v1/health", default_proxy, default_listener);
+  CHECK(proxy::check_request_header(head_health, "HEAD", "", true).status == 412);
+  const auto metrics = route_request("GET", "/proxy/v1/metrics", default_proxy, default_listener);
+  CHECK(proxy::check_request_header(metrics, "GET", "", true).kind == route_class::local_metrics);
+  const auto clear =
+      route_request("POST", "/sidecar/v1/cache-clear", default_proxy, default_listener);
+  CHECK(proxy::check_request_header(clear, "POST", "", true).status == 412);
+  const auto sys = route_request("GET", "/v1/sys/health", default_proxy, default_listener);
+  CHECK(proxy::check_request_header(sys, "GET", "", true).status == 412);
+
+  // A denied decision keeps its own status.
+  const auto denied = route_request("GET", "/v1/sys/mounts", default_proxy, default_listener);
+  CHECK(proxy::check_request_header(denied, "GET", "", true).status == 403);
+}

@@ -1,5 +1,4 @@
 #include <sidecar/app/check_command.hpp>
-
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/config/values.hpp>
 
@@ -58,7 +57,8 @@ class ini_writer {
 
 std::string describe(const config::config& cfg, const config::env_lookup& env) {
   ini_writer ini;
-  ini.comment(cfg.file + ": valid. Effective configuration (defaults and VAULT_* overrides applied):");
+  ini.comment(cfg.file +
+              ": valid. Effective configuration (defaults and VAULT_* overrides applied):");
 
   const auto& v = cfg.vault;
   ini.section("vault");

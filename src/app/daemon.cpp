@@ -1,5 +1,4 @@
 #include <sidecar/app/daemon.hpp>
-
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/core/log.hpp>
 

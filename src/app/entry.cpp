@@ -1,8 +1,7 @@
-#include <sidecar/app/entry.hpp>
-
 #include <sidecar/app/check_command.hpp>
 #include <sidecar/app/command_line.hpp>
 #include <sidecar/app/daemon.hpp>
+#include <sidecar/app/entry.hpp>
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>

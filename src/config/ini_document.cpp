@@ -39,7 +39,7 @@ ini_document parse_ini(std::string_view text, const std::string& file) {
   ini_document doc;
   std::map<std::string, std::size_t, std::less<>> section_lines;
   std::map<std::string, std::size_t, std::less<>> key_lines;  // of the current section
-  std::string current;    // section name, for locating problems
+  std::string current;                                        // section name, for locating problems
   bool skipping = false;  // under a repeated or malformed header: its entries are not read
 
   std::size_t line_no = 0;
@@ -86,8 +86,8 @@ ini_document parse_ini(std::string_view text, const std::string& file) {
 
     const auto equals = content.find('=');
     if (equals == std::string_view::npos) {
-      problem_at(current, "expected \"key = value\" or \"[section]\", got \"" +
-                              std::string{content} + "\"");
+      problem_at(current,
+                 "expected \"key = value\" or \"[section]\", got \"" + std::string{content} + "\"");
       continue;
     }
     const auto key = trim(content.substr(0, equals));
@@ -96,7 +96,8 @@ ini_document parse_ini(std::string_view text, const std::string& file) {
       problem_at(current, "missing key before =");
       continue;
     }
-    const std::string subject = current.empty() ? std::string{key} : current + '.' + std::string{key};
+    const std::string subject =
+        current.empty() ? std::string{key} : current + '.' + std::string{key};
     if (has_blank(key)) {
       problem_at(subject, "a key cannot contain blanks");
       continue;

@@ -1,9 +1,6 @@
-#include <sidecar/config/parser.hpp>
-
 #include <sidecar/config/ini_document.hpp>
+#include <sidecar/config/parser.hpp>
 #include <sidecar/config/values.hpp>
-
-#include <sys/un.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sys/un.h>
 #include <utility>
 
 namespace sidecar::config {
@@ -63,9 +61,8 @@ setter positive_duration(core::duration& out) {
 
 setter whole(int& out, int low, int high) {
   return [&out, low, high](std::string_view value) {
-    return store(parse_whole(value, static_cast<std::uint64_t>(low),
-                             static_cast<std::uint64_t>(high)),
-                 out);
+    return store(
+        parse_whole(value, static_cast<std::uint64_t>(low), static_cast<std::uint64_t>(high)), out);
   };
 }
 
@@ -239,26 +236,24 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
   }
   if (name == "database") {
     auto& d = cfg.database;
-    return key_table{
-        {"renew_at", fraction(d.renew_at)},
-        {"strategy",
-         choice(d.strategy, {{"rotate", lease_strategy::rotate}, {"renew", lease_strategy::renew}})},
-        {"revoke_on_shutdown", flag(d.revoke_on_shutdown)}};
+    return key_table{{"renew_at", fraction(d.renew_at)},
+                     {"strategy", choice(d.strategy, {{"rotate", lease_strategy::rotate},
+                                                      {"renew", lease_strategy::renew}})},
+                     {"revoke_on_shutdown", flag(d.revoke_on_shutdown)}};
   }
   if (name == "log") {
-    return key_table{
-        {"level", log_level(cfg.log.level)},
-        {"format", choice(cfg.log.format, {{"text", log_format::text}, {"json", log_format::json}})}};
+    return key_table{{"level", log_level(cfg.log.level)},
+                     {"format", choice(cfg.log.format,
+                                       {{"text", log_format::text}, {"json", log_format::json}})}};
   }
   if (name == "exec") {
     auto& e = cfg.exec;
-    return key_table{
-        {"command", command(e.command)},
-        {"restart_on_secret_changes",
-         choice(e.restart_on_secret_changes,
-                {{"always", restart_policy::always}, {"never", restart_policy::never}})},
-        {"restart_stop_signal", signal(e.restart_stop_signal)},
-        {"restart_grace", positive_duration(e.restart_grace)}};
+    return key_table{{"command", command(e.command)},
+                     {"restart_on_secret_changes",
+                      choice(e.restart_on_secret_changes, {{"always", restart_policy::always},
+                                                           {"never", restart_policy::never}})},
+                     {"restart_stop_signal", signal(e.restart_stop_signal)},
+                     {"restart_grace", positive_duration(e.restart_grace)}};
   }
   if (name == "security") return key_table{{"lock_memory", flag(cfg.security.lock_memory)}};
   return std::nullopt;
@@ -273,8 +268,8 @@ key_table template_keys(template_config& t) {
 
 bool is_name(std::string_view text, std::string_view extra) {
   const auto allowed = [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || extra.find(c) != std::string_view::npos;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           extra.find(c) != std::string_view::npos;
   };
   return !text.empty() && !(text.front() >= '0' && text.front() <= '9') &&
          std::all_of(text.begin(), text.end(), allowed);
@@ -311,7 +306,8 @@ class reading {
     if (section.name == "env") return read_env(section);
     if (section.name.starts_with(template_prefix)) return read_template(section);
     if (section.name == "exec") exec_line_ = section.line;
-    if (auto keys = fixed_section(section.name, cfg_)) return read_keys(section, section.name, *keys);
+    if (auto keys = fixed_section(section.name, cfg_))
+      return read_keys(section, section.name, *keys);
     add(section.line, section.name,
         "unknown section [" + section.name +
             "] (known: vault, auth, listener, proxy, cache, database, log, exec, secrets, env, "
@@ -343,7 +339,8 @@ class reading {
       } else if (entry.value.empty() || entry.value.front() == '/') {
         add(entry.line, subject,
             "expected a Vault path without a leading / or /v1/ (e.g. kv-demo/data/sample), "
-            "not " + quoted(entry.value));
+            "not " +
+                quoted(entry.value));
       } else {
         cfg_.secrets.emplace_back(entry.key, entry.value);
       }
@@ -373,16 +370,17 @@ class reading {
     template_config t;
     t.name = std::string{name};
     read_keys(section, section.name, template_keys(t));
-    for (const auto& [key, value] : {std::pair{"source", &t.source}, {"destination", &t.destination}}) {
+    for (const auto& [key, value] :
+         {std::pair{"source", &t.source}, {"destination", &t.destination}}) {
       if (value->empty() && !lines_.contains(section.name + '.' + key)) {
         add(section.line, section.name, std::string{"missing "} + key);
       } else if (value->empty()) {
         add(lines_[section.name + '.' + key], section.name + '.' + key, "must not be empty");
       }
     }
-    const auto same = std::find_if(cfg_.templates.begin(), cfg_.templates.end(), [&](const auto& o) {
-      return !t.destination.empty() && o.destination == t.destination;
-    });
+    const auto same = std::find_if(
+        cfg_.templates.begin(), cfg_.templates.end(),
+        [&](const auto& o) { return !t.destination.empty() && o.destination == t.destination; });
     if (same != cfg_.templates.end()) {
       add(lines_[section.name + ".destination"], section.name + ".destination",
           "[template." + same->name + "] already writes " + quoted(t.destination));
@@ -393,10 +391,8 @@ class reading {
   void apply_environment() {
     auto& v = cfg_.vault;
     const std::pair<std::string_view, std::string*> paths[] = {
-        {"VAULT_CACERT", &v.ca_cert},
-        {"VAULT_CLIENT_CERT", &v.client_cert},
-        {"VAULT_CLIENT_KEY", &v.client_key},
-        {"VAULT_TLS_SERVER_NAME", &v.tls_server_name},
+        {"VAULT_CACERT", &v.ca_cert},        {"VAULT_CLIENT_CERT", &v.client_cert},
+        {"VAULT_CLIENT_KEY", &v.client_key}, {"VAULT_TLS_SERVER_NAME", &v.tls_server_name},
         {"VAULT_NAMESPACE", &v.namespace_},
     };
     for (const auto& [name, target] : paths) {

@@ -1,16 +1,15 @@
 #include <sidecar/config/values.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <charconv>
 #include <chrono>
 #include <limits>
+#include <netinet/in.h>
+#include <signal.h>
 #include <utility>
 
 namespace sidecar::config {
@@ -127,8 +126,9 @@ parsed<std::uint64_t> parse_whole(std::string_view text, std::uint64_t low, std:
 }
 
 parsed<unsigned> parse_mode(std::string_view text) {
-  const bool octal = !text.empty() && text.size() <= 4 &&
-                     std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; });
+  const bool octal =
+      !text.empty() && text.size() <= 4 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; });
   unsigned value = 0;
   if (octal) std::from_chars(text.data(), text.data() + text.size(), value, 8);
   if (octal && value <= 0777) return value;

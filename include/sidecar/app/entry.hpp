@@ -17,7 +17,6 @@ namespace sidecar::app {
 /// usage to `err` (64); a bad configuration prints every problem to `err` (78) before anything
 /// starts; a valid one configures logging from [log] and hands over to run_daemon.
 [[nodiscard]] int run_program(std::span<const std::string_view> arguments,
-                              const config::env_lookup& env, std::ostream& out,
-                              std::ostream& err);
+                              const config::env_lookup& env, std::ostream& out, std::ostream& err);
 
 }  // namespace sidecar::app

@@ -2,12 +2,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unistd.h>
 
 using namespace sidecar;
 using namespace std::chrono_literals;

@@ -57,31 +57,32 @@ TEST_CASE("parse_ini: CRLF line ends and a value holding =", "[config]") {
 
 TEST_CASE("parse_ini: every syntax problem with its line", "[config]") {
   const auto doc = parse_ini(
-      "orphan = 1\n"          // 1
-      "[vault]\n"             // 2
-      "just words\n"          // 3
-      "= value\n"             // 4
-      "address = a\n"         // 5
-      "address = b\n"         // 6
-      "two words = x\n"       // 7
-      "[cache\n"              // 8
-      "ttl = 1s\n"            // 9: under a broken header, not read
-      "[]\n"                  // 10
-      "[vault]\n"             // 11
-      "namespace = x\n",      // 12: under a repeated header, not read
+      "orphan = 1\n"      // 1
+      "[vault]\n"         // 2
+      "just words\n"      // 3
+      "= value\n"         // 4
+      "address = a\n"     // 5
+      "address = b\n"     // 6
+      "two words = x\n"   // 7
+      "[cache\n"          // 8
+      "ttl = 1s\n"        // 9: under a broken header, not read
+      "[]\n"              // 10
+      "[vault]\n"         // 11
+      "namespace = x\n",  // 12: under a repeated header, not read
       "f.ini");
   std::vector<std::string> lines;
   for (const auto& p : doc.problems) lines.push_back(p.to_string());
-  CHECK(lines == std::vector<std::string>{
-                     "f.ini:1: orphan: key outside any [section]",
-                     "f.ini:3: vault: expected \"key = value\" or \"[section]\", got \"just words\"",
-                     "f.ini:4: vault: missing key before =",
-                     "f.ini:6: vault.address: duplicate key (first set at line 5)",
-                     "f.ini:7: vault.two words: a key cannot contain blanks",
-                     "f.ini:8: vault: section header must end with ]",
-                     "f.ini:10: invalid section name []",
-                     "f.ini:11: vault: section [vault] appears twice (first at line 2)",
-                 });
+  CHECK(lines ==
+        std::vector<std::string>{
+            "f.ini:1: orphan: key outside any [section]",
+            "f.ini:3: vault: expected \"key = value\" or \"[section]\", got \"just words\"",
+            "f.ini:4: vault: missing key before =",
+            "f.ini:6: vault.address: duplicate key (first set at line 5)",
+            "f.ini:7: vault.two words: a key cannot contain blanks",
+            "f.ini:8: vault: section header must end with ]",
+            "f.ini:10: invalid section name []",
+            "f.ini:11: vault: section [vault] appears twice (first at line 2)",
+        });
   REQUIRE(doc.sections.size() == 1);
   REQUIRE(doc.sections[0].entries.size() == 1);
   CHECK(doc.sections[0].entries[0].value == "a");

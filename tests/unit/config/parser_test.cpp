@@ -2,13 +2,12 @@
 
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <unistd.h>
 
 using namespace sidecar;
 using namespace std::chrono_literals;
@@ -413,7 +412,8 @@ TEST_CASE("config: template sections need a source and a destination", "[config]
 
 TEST_CASE("config: [env] may refer only to names in [secrets], wherever they are", "[config]") {
   // [env] before [secrets] is fine: references are checked once the whole file is read.
-  const auto cfg = parsed_ok("[env]\nDB_USER = {{db.username}}\n[secrets]\ndb = database/creds/r\n");
+  const auto cfg =
+      parsed_ok("[env]\nDB_USER = {{db.username}}\n[secrets]\ndb = database/creds/r\n");
   CHECK(cfg.env.size() == 1);
   CHECK(problems_of("[secrets]\napp = kv/data/a\n"
                     "[env]\n"

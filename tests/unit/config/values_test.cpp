@@ -15,8 +15,8 @@ TEST_CASE("parse_duration: units and plain seconds", "[config]") {
     core::duration expected;
   };
   const row rows[] = {
-      {"500ms", 500ms}, {"10s", 10s},  {"5m", 5min}, {"1h", 1h},    {"30", 30s},
-      {"0", 0s},        {"0ms", 0ms},  {"1ms", 1ms}, {"90s", 90s},  {"2562047h", 2562047h},
+      {"500ms", 500ms}, {"10s", 10s}, {"5m", 5min}, {"1h", 1h},   {"30", 30s},
+      {"0", 0s},        {"0ms", 0ms}, {"1ms", 1ms}, {"90s", 90s}, {"2562047h", 2562047h},
       {"007s", 7s},     {"120m", 2h},
   };
   for (const auto& r : rows) {
@@ -29,8 +29,8 @@ TEST_CASE("parse_duration: units and plain seconds", "[config]") {
 
 TEST_CASE("parse_duration: garbage, negatives, fractions and overflow are refused", "[config]") {
   for (const std::string_view text :
-       {"", "5 minutes", "5min", "1.5s", "-5s", "-1", "s", "ms", "10 s", " 10s", "10S", "1d",
-        "+5s", "0x10", "1e3", "99999999999999999999", "2562048h", "9223372037s"}) {
+       {"", "5 minutes", "5min", "1.5s", "-5s", "-1", "s", "ms", "10 s", " 10s", "10S", "1d", "+5s",
+        "0x10", "1e3", "99999999999999999999", "2562048h", "9223372037s"}) {
     INFO(text);
     CHECK_FALSE(parse_duration(text).has_value());
   }
@@ -59,8 +59,8 @@ TEST_CASE("parse_fraction: strictly between 0 and 1", "[config]") {
   CHECK(*config::parse_fraction("0.8") == 0.8);
   CHECK(*config::parse_fraction("0.001") == 0.001);
   CHECK(*config::parse_fraction(".5") == 0.5);
-  for (const std::string_view text : {"0", "1", "1.0", "1.5", "-0.5", "0.0", "", "nan", "inf",
-                                      "0.8x", " 0.8", "4/5", "80%"}) {
+  for (const std::string_view text :
+       {"0", "1", "1.0", "1.5", "-0.5", "0.0", "", "nan", "inf", "0.8x", " 0.8", "4/5", "80%"}) {
     INFO(text);
     CHECK_FALSE(config::parse_fraction(text).has_value());
   }
@@ -188,8 +188,8 @@ TEST_CASE("join_command: quotes only what needs it and splits back the same", "[
 }
 
 TEST_CASE("check_listener_address: loopback host:port only", "[config]") {
-  for (const std::string_view ok : {"127.0.0.1:8100", "127.1.2.3:1", "localhost:65535",
-                                    "[::1]:8100", "[0:0:0:0:0:0:0:1]:80"}) {
+  for (const std::string_view ok :
+       {"127.0.0.1:8100", "127.1.2.3:1", "localhost:65535", "[::1]:8100", "[0:0:0:0:0:0:0:1]:80"}) {
     INFO(ok);
     CHECK_FALSE(config::check_listener_address(ok).has_value());
   }

@@ -165,6 +165,9 @@ void connection::log_tls_failure(const error_code& ec) const {
 }
 
 net::awaitable<error_code> connection::async_open(deadline until) {
+  // A slot granted just as the deadline passed: Asio would race the expired timer against the
+  // connect, so decide here.
+  if (std::chrono::steady_clock::now() >= until) co_return make_error_code(errc::timeout);
   const auto executor = co_await net::this_coro::executor;
   tcp_resolver resolver{executor};
   steady_timer timer{executor, until};
@@ -200,6 +203,10 @@ net::awaitable<error_code> connection::async_open(deadline until) {
 net::awaitable<exchange_outcome> connection::async_exchange(const wire_request& wire,
                                                             deadline until,
                                                             std::size_t body_limit) {
+  if (std::chrono::steady_clock::now() >= until) {
+    co_return exchange_outcome{.failure = make_error_code(errc::timeout), .answer_started = false,
+                               .keep_alive = false, .answer = {}};
+  }
   auto out = co_await std::visit(
       [&](auto& stream) { return exchange_on(stream, buffer_, wire, until, body_limit); },
       stream_);

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <sidecar/core/asio.hpp>
+#include <sidecar/proxy/router.hpp>
+
+namespace sidecar::proxy {
+
+/// The seam between the listener and what answers requests: forwarding to Vault through the
+/// cache and lease store, and the local /sidecar/v1/* endpoints. The listener owns parsing,
+/// limits, routing and refusals; a handler only ever sees an allowed decision.
+///
+/// Thread affinity: called on the connection's strand. With `listener.threads` > 1, calls for
+/// different connections run concurrently, so an implementation must be safe for that.
+/// Cancellation: the call is cancelled (terminal) when stop()'s grace period ends. Errors: a
+/// handler answers every failure with an HTTP response (502, 504, ... in Vault's shape; see
+/// error_response.hpp); it does not throw for anything the network can cause.
+class request_handler {
+ public:
+  virtual ~request_handler() = default;
+
+  /// The answer to `request`, routed as `decision`. The session sets the version, keep-alive
+  /// and Content-Length, writes no body for HEAD, and cleanses both bodies once written.
+  virtual net::awaitable<string_response> async_handle(const string_request& request,
+                                                       const route_decision& decision) = 0;
+};
+
+}  // namespace sidecar::proxy

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <sidecar/config/config.hpp>
+#include <sidecar/core/asio.hpp>
+#include <sidecar/core/result.hpp>
+#include <sidecar/metrics/registry.hpp>
+#include <sidecar/proxy/listener_limits.hpp>
+#include <sidecar/proxy/request_handler.hpp>
+#include <sidecar/proxy/server_stats.hpp>
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace sidecar::proxy {
+
+/// The local HTTP listener(s): `listener.address` (TCP, loopback only) and/or
+/// `listener.unix_socket`. Each accepted connection is a session coroutine on its own strand;
+/// requests are routed (router.hpp) and allowed ones passed to the request_handler.
+///
+/// The unix socket gets `socket_mode` without a window of a wider mode: it is bound under a
+/// private temporary name, chmod-ed and listened on, then renamed over the configured path
+/// (replacing a stale socket file; a live one, or a non-socket file, is an error). It is
+/// removed at stop() if it is still ours. Connections over `max_connections` are accepted and
+/// closed at once, so a flood neither queues in the kernel nor starves the others.
+///
+/// Thread affinity: the server runs on `executor` (an io_context served by `listener.threads`
+/// threads); acceptors and the session table live on the server's strand, each session on its
+/// own. start() before running the io_context; stop() from any thread. Destroy the server only
+/// once the io_context has run out of work after stop().
+/// Cancellation: stop() closes the acceptors, lets in-flight requests finish within
+/// `shutdown_grace`, then cancels what is left. Errors: start() returns proxy::errc or the
+/// system error of socket(), bind() or listen().
+class server final {
+ public:
+  server(net::any_io_executor executor, config::listener_config listener,
+         config::proxy_config proxy, listener_limits limits, request_handler& handler,
+         metrics::registry& registry);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  result<void> start();
+  void stop();
+
+  /// The bound TCP endpoint (the real port when configured with port 0).
+  [[nodiscard]] std::optional<tcp::endpoint> tcp_endpoint() const { return tcp_endpoint_; }
+
+ private:
+  using unix_protocol = net::local::stream_protocol;
+  using unix_acceptor = net::as_tuple_t<net::use_awaitable_t<>>::as_default_on_t<
+      net::basic_socket_acceptor<unix_protocol>>;
+
+  struct session_handle {
+    std::function<void()> stop;
+    std::function<void()> close_now;
+  };
+
+  result<void> open_tcp();
+  result<void> open_unix();
+  net::awaitable<void> accept_tcp();
+  net::awaitable<void> accept_unix();
+  template <class Protocol>
+  void launch(typename Protocol::socket socket);
+  void session_ended(std::uint64_t id);
+  void stop_on_strand();
+  void remove_socket_file();
+
+  net::any_io_executor executor_;
+  net::strand<net::any_io_executor> strand_;
+  config::listener_config listener_;
+  config::proxy_config proxy_;
+  listener_limits limits_;
+  request_handler& handler_;
+  server_stats stats_;
+
+  tcp_acceptor tcp_acceptor_;
+  unix_acceptor unix_acceptor_;
+  std::optional<tcp::endpoint> tcp_endpoint_;
+  std::optional<std::pair<dev_t, ino_t>> socket_file_;  // the unix socket we created
+  steady_timer grace_timer_;
+
+  // Sessions run on their own strands and may end on any io thread, so the table and counter
+  // are shared across threads: a mutex held only to insert, erase or copy handles.
+  std::mutex sessions_mutex_;
+  std::map<std::uint64_t, session_handle> sessions_;
+  std::uint64_t next_session_id_ = 0;
+  std::atomic<std::size_t> open_connections_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace sidecar::proxy

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <sidecar/config/config.hpp>
+#include <sidecar/core/asio.hpp>
+#include <sidecar/proxy/listener_limits.hpp>
+#include <sidecar/proxy/request_handler.hpp>
+#include <sidecar/proxy/server_stats.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <memory>
+
+namespace sidecar::proxy {
+
+/// What a session needs from its server; every member outlives the session.
+struct session_context {
+  const listener_limits& limits;
+  const config::listener_config& listener;
+  const config::proxy_config& proxy;
+  request_handler& handler;
+  server_stats& stats;
+};
+
+/// One accepted connection, TCP or unix: reads requests one at a time (HTTP/1.1 keep-alive or
+/// HTTP/1.0), routes each, answers refusals itself and passes the rest to the request_handler.
+///
+/// Every read and write has a deadline from listener_limits. A header over the limit gets 431,
+/// a body over the limit 413, malformed HTTP 400, each followed by closing the connection; a
+/// timeout, EOF or reset closes it silently.
+///
+/// Thread affinity: everything runs on the strand that is the stream's executor; stop() and
+/// close_now() may be called from any thread and post there. Cancellation: close_now() emits
+/// terminal cancellation into run() through cancellation_slot().
+template <class Protocol>
+class session final : public std::enable_shared_from_this<session<Protocol>> {
+ public:
+  using stream_type = beast::basic_stream<Protocol>;
+
+  session(stream_type stream, const session_context& context);
+
+  /// The connection's loop; spawn it on executor() bound to cancellation_slot().
+  net::awaitable<void> run();
+
+  [[nodiscard]] net::any_io_executor executor() { return stream_.get_executor(); }
+  [[nodiscard]] net::cancellation_slot cancellation_slot() { return cancel_.slot(); }
+
+  /// Graceful: an idle connection closes now, a busy one after its current answer.
+  void stop();
+  /// Terminal: cancels the handler and closes the connection.
+  void close_now();
+
+ private:
+  net::awaitable<bool> async_read_request(string_request& request, bool first);
+  net::awaitable<bool> async_write(string_response& response, bool head);
+  net::awaitable<void> async_refuse_and_close(unsigned status, std::string_view message);
+  void shutdown_send();
+
+  stream_type stream_;
+  session_context context_;
+  beast::flat_buffer buffer_;
+  net::cancellation_signal cancel_;
+  bool idle_ = true;             // waiting for a request: stop() may close at once
+  bool stop_requested_ = false;  // strand only
+};
+
+}  // namespace sidecar::proxy

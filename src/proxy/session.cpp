@@ -1,0 +1,186 @@
+#include <sidecar/proxy/session.hpp>
+
+#include <sidecar/core/log.hpp>
+#include <sidecar/core/secret_string.hpp>
+#include <sidecar/proxy/error_response.hpp>
+#include <sidecar/proxy/router.hpp>
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <array>
+#include <chrono>
+
+namespace sidecar::proxy {
+namespace {
+
+constexpr std::size_t read_chunk = 4096;
+
+// Beast's parser errors mean the peer sent something that is not valid HTTP: worth a 400.
+// EOF in the middle of a message and the limits are told apart by the caller.
+bool malformed(const error_code& ec) noexcept {
+  return ec.category() == make_error_code(http::error::bad_target).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+}  // namespace
+
+template <class Protocol>
+session<Protocol>::session(stream_type stream, const session_context& context)
+    : stream_(std::move(stream)), context_(context) {}
+
+template <class Protocol>
+void session<Protocol>::stop() {
+  net::post(executor(), [self = this->shared_from_this()] {
+    self->stop_requested_ = true;
+    if (self->idle_) self->stream_.cancel();
+  });
+}
+
+template <class Protocol>
+void session<Protocol>::close_now() {
+  net::post(executor(), [self = this->shared_from_this()] {
+    self->stop_requested_ = true;
+    self->cancel_.emit(net::cancellation_type::terminal);
+    self->stream_.close();
+  });
+}
+
+template <class Protocol>
+void session<Protocol>::shutdown_send() {
+  error_code ignored;
+  stream_.socket().shutdown(Protocol::socket::shutdown_send, ignored);
+}
+
+template <class Protocol>
+net::awaitable<bool> session<Protocol>::async_write(string_response& response, bool head) {
+  stream_.expires_after(context_.limits.write_timeout);
+  http::response_serializer<http::string_body> serializer{response};
+  // A HEAD answer carries the headers of the GET answer, Content-Length included, and no body.
+  auto [ec, _] = head ? co_await http::async_write_header(stream_, serializer, use_result)
+                      : co_await http::async_write(stream_, serializer, use_result);
+  co_return !ec;
+}
+
+template <class Protocol>
+net::awaitable<void> session<Protocol>::async_refuse_and_close(unsigned status,
+                                                               std::string_view message) {
+  const auto started = std::chrono::steady_clock::now();
+  auto response = error_response(status, message);
+  response.keep_alive(false);
+  response.prepare_payload();
+  context_.stats.request_done(route_class::deny, status,
+                              std::chrono::steady_clock::now() - started);
+  if (!co_await async_write(response, false)) co_return;
+  // The client may still be sending the request we refused; read and drop it for a while so
+  // our close does not turn into a reset that destroys the answer before it is read.
+  shutdown_send();
+  stream_.expires_after(context_.limits.linger_timeout);
+  std::array<char, read_chunk> sink{};
+  for (;;) {
+    auto [ec, _] = co_await stream_.async_read_some(net::buffer(sink), use_result);
+    if (ec) co_return;
+  }
+}
+
+template <class Protocol>
+net::awaitable<bool> session<Protocol>::async_read_request(string_request& request,
+                                                           bool first) {
+  const auto& limits = context_.limits;
+  // Keep-alive: the idle timeout runs until the next request's first byte, then the header
+  // timeout. A new connection starts with the header timeout straight away.
+  if (!first && buffer_.size() == 0) {
+    stream_.expires_after(limits.idle_timeout);
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(read_chunk), use_result);
+    if (ec) co_return false;
+    buffer_.commit(n);
+  }
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(limits.header_limit);
+  parser.body_limit(limits.body_limit);
+  stream_.expires_after(limits.header_timeout);
+  auto [ec, _] = co_await http::async_read_header(stream_, buffer_, parser, use_result);
+  if (ec == http::error::header_limit) {
+    co_await async_refuse_and_close(431, "request header fields too large");
+    co_return false;
+  }
+  if (ec == http::error::body_limit) {  // the parser checks Content-Length with the header
+    co_await async_refuse_and_close(413, "request body too large");
+    co_return false;
+  }
+  if (ec) {
+    if (malformed(ec)) co_await async_refuse_and_close(400, "malformed HTTP request");
+    co_return false;  // timeout, EOF, reset or stop: nothing worth answering
+  }
+  idle_ = false;
+
+  if (!parser.is_done()) {
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+      stream_.expires_after(limits.write_timeout);
+      auto [write_ec, written] = co_await http::async_write(stream_, go_on, use_result);
+      if (write_ec) co_return false;
+    }
+    stream_.expires_after(limits.body_timeout);
+    auto [body_ec, n] = co_await http::async_read(stream_, buffer_, parser, use_result);
+    if (body_ec == http::error::body_limit) {  // chunked bodies have no length up front
+      co_await async_refuse_and_close(413, "request body too large");
+      co_return false;
+    }
+    if (body_ec) {
+      if (malformed(body_ec)) co_await async_refuse_and_close(400, "malformed HTTP request");
+      co_return false;
+    }
+  }
+  request = parser.release();
+  co_return true;
+}
+
+template <class Protocol>
+net::awaitable<void> session<Protocol>::run() {
+  static const auto log = core::logger("proxy");
+  bool first = true;
+  while (!stop_requested_) {
+    idle_ = true;
+    string_request request;
+    if (!co_await async_read_request(request, first)) break;
+    first = false;
+    const auto started = std::chrono::steady_clock::now();
+
+    const std::string_view method = request.method_string();
+    auto decision = route_request(method, request.target(), context_.proxy, context_.listener);
+    decision = check_request_header(std::move(decision), method, request["X-Vault-Request"],
+                                    context_.listener.require_request_header);
+    string_response response;
+    if (decision.allowed()) {
+      response = co_await context_.handler.async_handle(request, decision);
+    } else {
+      response = error_response(decision.status, decision.reason);
+      if (!decision.allow.empty()) response.set(http::field::allow, decision.allow);
+    }
+    core::cleanse(request.body());  // a write's body may hold a secret
+
+    response.version(request.version());
+    response.keep_alive(request.keep_alive() && !stop_requested_);
+    response.prepare_payload();
+    // Counted before the write, so a client that has read its answer sees it in the metrics.
+    context_.stats.request_done(decision.kind, response.result_int(),
+                                std::chrono::steady_clock::now() - started);
+    const bool written = co_await async_write(response, request.method() == http::verb::head);
+    core::cleanse(response.body());
+    log->debug("{} {} -> {} ({})", method, decision.target.path, response.result_int(),
+               to_string(decision.kind));
+    if (!written || !response.keep_alive()) break;
+  }
+  shutdown_send();
+}
+
+template class session<tcp>;
+template class session<net::local::stream_protocol>;
+
+}  // namespace sidecar::proxy

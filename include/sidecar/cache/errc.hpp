@@ -1,0 +1,24 @@
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace sidecar::cache {
+
+/// Why the cache could not answer a read. Vault's own failures come back as vault::errc.
+enum class errc {
+  no_token = 1,   ///< no usable token and nothing servable held: Vault was not asked
+  fetch_aborted,  ///< the shared upstream fetch ended without an answer (an exception)
+};
+
+[[nodiscard]] const boost::system::error_category& error_category() noexcept;
+
+[[nodiscard]] inline boost::system::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+}  // namespace sidecar::cache
+
+template <>
+struct boost::system::is_error_code_enum<sidecar::cache::errc> : std::true_type {};

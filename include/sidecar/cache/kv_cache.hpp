@@ -1,0 +1,133 @@
+#pragma once
+
+#include <sidecar/cache/cache_stats.hpp>
+#include <sidecar/cache/cached_answer.hpp>
+#include <sidecar/cache/policy.hpp>
+#include <sidecar/cache/stored_answer.hpp>
+#include <sidecar/config/config.hpp>
+#include <sidecar/core/asio.hpp>
+#include <sidecar/core/clock.hpp>
+#include <sidecar/core/result.hpp>
+#include <sidecar/vault/client.hpp>
+#include <sidecar/vault/token_source.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
+
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace sidecar::cache {
+
+/// Read-through memory cache of KV secrets (DESIGN.md [cache]). An answer is fresh for `ttl`
+/// after Vault sent it; every `refresh_interval` run_refresh() re-reads the entries read since
+/// its last pass, so hot paths never go cold and a change in Vault reaches callers within one
+/// interval, and drops entries nobody read for `ttl`. Concurrent misses and refreshes of one key
+/// share a single upstream request. When Vault fails (transport error, 5xx, sealed) or there is
+/// no token, an expired entry is served as STALE for up to `max_stale` past its expiry. Only 200
+/// answers are cached; 4xx pass through, and a 403/404 drops what is held. At most `max_entries`
+/// are held, the least recently read evicted first; a dropped answer's bytes are cleansed once
+/// the last caller relaying it lets go. Nothing is written to disk.
+///
+/// Thread affinity: io thread only (no locks). Lifetime: an upstream read runs as its own
+/// coroutine on the caller's executor and refers to the cache, so the cache must outlive the
+/// io_context's run. Cancellation: a cancelled caller stops waiting (operation_aborted) while
+/// the shared read goes on for the others and is still stored; run_refresh() ends when
+/// cancelled. Errors: vault::errc from the transport, cache::errc::no_token; Vault's own error
+/// answers are answers, not errors.
+class kv_cache final {
+ public:
+  using answer_ptr = std::shared_ptr<const stored_answer>;
+  /// Called with the key and the secret's new map when a read brings content different from
+  /// what was held (values compared, not timestamps or request ids).
+  using change_handler = std::function<void(const std::string& key, const nlohmann::json& data)>;
+
+  kv_cache(vault::client& upstream, const vault::token_source& tokens, const core::clock& clock,
+           const config::cache_config& config);
+  ~kv_cache();
+  kv_cache(const kv_cache&) = delete;
+  kv_cache& operator=(const kv_cache&) = delete;
+  kv_cache(kv_cache&&) = delete;
+  kv_cache& operator=(kv_cache&&) = delete;
+
+  /// The answer for a GET of `target` ("/v1/kv/data/x?version=1" or "kv/data/x"): from the
+  /// cache when fresh, else from Vault, else stale when allowed.
+  net::awaitable<result<cached_answer>> async_get(std::string_view target);
+
+  /// After a write through the sidecar: drops every entry of that secret (all versions, and for
+  /// KV v2 its metadata/ and subkeys/ views and the listings above it); a read of it already in
+  /// flight is still answered but not stored.
+  void invalidate(std::string_view secret_path);
+  /// Vault Proxy's cache-clear `all`.
+  void clear_all();
+  /// Vault Proxy's cache-clear `request_path`: every key starting with `prefix` ("/v1/" optional).
+  void clear_prefix(std::string_view prefix);
+
+  /// The background loop: one refresh_once() every `refresh_interval` until cancelled.
+  net::awaitable<void> run_refresh();
+  /// One background pass: drops entries unread for `ttl`, re-reads the ones read since the last
+  /// pass (a few at a time), and skips Vault while there is no token.
+  net::awaitable<void> refresh_once();
+
+  void on_change(change_handler handler);
+
+  [[nodiscard]] cache_snapshot snapshot() const;
+  [[nodiscard]] const cache_stats& stats() const noexcept { return stats_; }
+
+ private:
+  using lru_list = std::list<std::string>;
+
+  struct slot {
+    answer_ptr answer;
+    read_record reads;
+    lru_list::iterator lru;  ///< position in lru_, front = most recently read
+  };
+
+  /// One upstream read in progress, shared by every caller of that key. `done` never expires on
+  /// its own: it is cancelled once `outcome` is set, which wakes every waiter.
+  struct flight {
+    explicit flight(const net::any_io_executor& executor);
+    steady_timer done;
+    std::optional<result<answer_ptr>> outcome;
+    bool for_reader = false;  ///< a caller waits: store the answer even if the entry is gone
+    bool discard = false;     ///< cleared or invalidated meanwhile: answer, but do not store
+  };
+
+  using slot_map = std::unordered_map<std::string, slot>;
+
+  std::optional<cached_answer> serve_fresh(const std::string& key, core::time_point now);
+  std::optional<cached_answer> serve_stale(const std::string& key, core::time_point now);
+  void touch(slot& entry, core::time_point now);
+
+  std::shared_ptr<flight> join_or_start(const std::string& key, const net::any_io_executor& executor,
+                                        const core::secret_string& token, bool by_reader);
+  net::awaitable<result<answer_ptr>> fetch(std::string key, core::secret_string token);
+  static net::awaitable<result<answer_ptr>> wait_for(std::shared_ptr<flight> pending);
+  void complete(const std::string& key, flight& pending, result<answer_ptr> outcome);
+  void store(const std::string& key, answer_ptr answer, bool by_reader);
+  void note_refresh(const std::string& key, const result<answer_ptr>& outcome);
+
+  void erase(slot_map::iterator at);
+  void evict_over_capacity();
+  template <class Predicate>
+  void erase_keys_if(Predicate matches);
+
+  vault::client& upstream_;
+  const vault::token_source& tokens_;
+  const core::clock& clock_;
+  config::cache_config config_;
+  std::shared_ptr<spdlog::logger> log_;
+  slot_map entries_;
+  lru_list lru_;
+  std::unordered_map<std::string, std::shared_ptr<flight>> in_flight_;
+  std::vector<change_handler> change_handlers_;
+  cache_stats stats_;
+};
+
+}  // namespace sidecar::cache

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <sidecar/config/config.hpp>
+#include <sidecar/core/clock.hpp>
+
+// The cache's decisions as pure functions over times and statuses, so every boundary is tested
+// with a manual clock and no sockets. kv_cache only applies them.
+
+namespace sidecar::cache {
+
+/// Served without asking Vault: less than `ttl` since it was fetched (at exactly `ttl` it is not).
+[[nodiscard]] bool is_fresh(core::time_point fetched, core::time_point now,
+                            const config::cache_config& config) noexcept;
+
+/// Expired, but by less than `max_stale`, so it may stand in while Vault fails or there is no
+/// token. Never with `max_stale = 0`; never while still fresh.
+[[nodiscard]] bool is_stale_servable(core::time_point fetched, core::time_point now,
+                                     const config::cache_config& config) noexcept;
+
+/// How an entry was used since the last background pass.
+struct read_record {
+  core::time_point last_read;
+  bool read_since_refresh = false;
+};
+
+enum class refresh_action {
+  keep,     ///< not read since the last pass: left to expire, Vault is not asked
+  refresh,  ///< read since the last pass: re-read now so a hot path never goes cold
+  drop,     ///< not read for `ttl`: nobody needs it, its secret leaves memory
+};
+
+/// What a background pass does with one entry; dropping wins over refreshing.
+[[nodiscard]] refresh_action refresh_decision(const read_record& reads, core::time_point now,
+                                              const config::cache_config& config) noexcept;
+
+enum class upstream_verdict {
+  store,          ///< 200 with a cacheable body: cache it and serve it
+  pass_and_drop,  ///< 403/404: pass it on and drop what is held (revoked or deleted)
+  pass,           ///< any other answer: pass it on, never cache it, keep what is held
+  failure,        ///< 5xx: Vault cannot answer now, an expired entry may stand in
+};
+
+/// How the cache treats Vault's answer. A transport error is a failure too (not judged here).
+[[nodiscard]] upstream_verdict judge_answer(unsigned status, bool cacheable_body) noexcept;
+
+}  // namespace sidecar::cache

@@ -1,0 +1,30 @@
+#include <sidecar/cache/policy.hpp>
+
+namespace sidecar::cache {
+
+bool is_fresh(core::time_point fetched, core::time_point now,
+              const config::cache_config& config) noexcept {
+  return now - fetched < config.ttl;
+}
+
+bool is_stale_servable(core::time_point fetched, core::time_point now,
+                       const config::cache_config& config) noexcept {
+  if (config.max_stale <= core::duration::zero()) return false;
+  const auto age = now - fetched;
+  return age >= config.ttl && age < config.ttl + config.max_stale;
+}
+
+refresh_action refresh_decision(const read_record& reads, core::time_point now,
+                                const config::cache_config& config) noexcept {
+  if (now - reads.last_read >= config.ttl) return refresh_action::drop;
+  return reads.read_since_refresh ? refresh_action::refresh : refresh_action::keep;
+}
+
+upstream_verdict judge_answer(unsigned status, bool cacheable_body) noexcept {
+  if (status == 200) return cacheable_body ? upstream_verdict::store : upstream_verdict::pass;
+  if (status == 403 || status == 404) return upstream_verdict::pass_and_drop;
+  if (status >= 500 && status <= 599) return upstream_verdict::failure;
+  return upstream_verdict::pass;
+}
+
+}  // namespace sidecar::cache

@@ -1,0 +1,52 @@
+#include <sidecar/cache/stored_answer.hpp>
+
+#include <sidecar/vault/envelope.hpp>
+
+namespace sidecar::cache {
+namespace {
+
+// Secret values live in the parsed map's strings; overwrite them before the json frees them.
+// Keys are field names, not secrets, and numbers or booleans carry no secret worth the walk.
+void cleanse_json(nlohmann::json& value) noexcept {
+  if (value.is_string()) {
+    core::cleanse(value.get_ref<std::string&>());
+  } else if (value.is_structured()) {
+    for (auto& item : value) cleanse_json(item);
+  }
+}
+
+bool is_kv2_shape(const nlohmann::json& data) {
+  if (!data.is_object()) return false;
+  const auto inner = data.find("data");
+  const auto metadata = data.find("metadata");
+  return inner != data.end() && metadata != data.end() && metadata->is_object();
+}
+
+}  // namespace
+
+stored_answer::stored_answer(vault::response answer, core::time_point fetched_at)
+    : status_{answer.status},
+      content_type_{std::move(answer.content_type)},
+      headers_{std::move(answer.headers)},
+      fetched_at_{fetched_at} {
+  if (status_ == 200) {
+    if (auto parsed = vault::parse_envelope(answer)) {
+      auto& data = parsed->data;
+      if (parsed->lease_id.empty() && !parsed->auth) {
+        if (is_kv2_shape(data)) {
+          data_ = std::move(data["data"]);
+          kv_version_ = 2;
+        } else {
+          data_ = std::move(data);
+          kv_version_ = 1;
+        }
+      }
+      cleanse_json(data);  // what was not kept (a leased secret's password, say)
+    }
+  }
+  body_ = std::move(answer.body);
+}
+
+stored_answer::~stored_answer() { cleanse_json(data_); }
+
+}  // namespace sidecar::cache

@@ -1,0 +1,79 @@
+#include <sidecar/cache/policy.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace std::chrono_literals;
+using namespace sidecar::cache;
+
+namespace {
+
+const sidecar::core::time_point t0 = sidecar::core::time_point{} + 1000h;
+
+sidecar::config::cache_config policy(sidecar::core::duration max_stale = 30s) {
+  sidecar::config::cache_config config;
+  config.ttl = 10s;
+  config.refresh_interval = 2s;
+  config.max_stale = max_stale;
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("is_fresh: fresh until exactly ttl after the fetch", "[cache]") {
+  const auto config = policy();
+  CHECK(is_fresh(t0, t0, config));
+  CHECK(is_fresh(t0, t0 + 10s - 1ns, config));
+  CHECK_FALSE(is_fresh(t0, t0 + 10s, config));
+  CHECK_FALSE(is_fresh(t0, t0 + 1h, config));
+}
+
+TEST_CASE("is_stale_servable: from ttl until ttl plus max_stale, end excluded", "[cache]") {
+  const auto config = policy(30s);
+  CHECK_FALSE(is_stale_servable(t0, t0 + 10s - 1ns, config));  // still fresh
+  CHECK(is_stale_servable(t0, t0 + 10s, config));
+  CHECK(is_stale_servable(t0, t0 + 40s - 1ns, config));
+  CHECK_FALSE(is_stale_servable(t0, t0 + 40s, config));
+}
+
+TEST_CASE("is_stale_servable: max_stale 0 never serves stale", "[cache]") {
+  const auto config = policy(0s);
+  CHECK_FALSE(is_stale_servable(t0, t0 + 10s, config));
+  CHECK_FALSE(is_stale_servable(t0, t0 + 10s + 1ns, config));
+}
+
+TEST_CASE("refresh_decision: read since the last pass is refreshed, unread kept", "[cache]") {
+  const auto config = policy();
+  CHECK(refresh_decision({.last_read = t0, .read_since_refresh = true}, t0 + 3s, config) ==
+        refresh_action::refresh);
+  CHECK(refresh_decision({.last_read = t0, .read_since_refresh = false}, t0 + 3s, config) ==
+        refresh_action::keep);
+}
+
+TEST_CASE("refresh_decision: unread for ttl is dropped, not refreshed", "[cache]") {
+  const auto config = policy();
+  CHECK(refresh_decision({.last_read = t0, .read_since_refresh = true}, t0 + 10s - 1ns, config) ==
+        refresh_action::refresh);
+  CHECK(refresh_decision({.last_read = t0, .read_since_refresh = true}, t0 + 10s, config) ==
+        refresh_action::drop);
+  CHECK(refresh_decision({.last_read = t0, .read_since_refresh = false}, t0 + 10s, config) ==
+        refresh_action::drop);
+}
+
+TEST_CASE("judge_answer: only a cacheable 200 is stored", "[cache]") {
+  CHECK(judge_answer(200, true) == upstream_verdict::store);
+  CHECK(judge_answer(200, false) == upstream_verdict::pass);
+  for (const unsigned status : {204u, 307u, 400u, 405u, 412u, 429u}) {
+    INFO("status " << status);
+    CHECK(judge_answer(status, true) == upstream_verdict::pass);
+  }
+}
+
+TEST_CASE("judge_answer: 403 and 404 drop, 5xx is a failure", "[cache]") {
+  CHECK(judge_answer(403, false) == upstream_verdict::pass_and_drop);
+  CHECK(judge_answer(404, true) == upstream_verdict::pass_and_drop);
+  for (const unsigned status : {500u, 502u, 503u, 504u, 599u}) {
+    INFO("status " << status);
+    CHECK(judge_answer(status, false) == upstream_verdict::failure);
+  }
+  CHECK(judge_answer(600, false) == upstream_verdict::pass);
+}

@@ -1,0 +1,68 @@
+#include "fake_vault_client.hpp"
+
+#include <sidecar/cache/stored_answer.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace sidecar;
+using namespace sidecar::cache;
+
+namespace {
+
+vault::response response(unsigned status, std::string body) {
+  vault::response out;
+  out.status = status;
+  out.content_type = "application/json";
+  out.body = core::secret_string{std::move(body)};
+  out.headers = {{"Warning", "199 - test"}};
+  return out;
+}
+
+const core::time_point t0 = core::time_point{} + std::chrono::hours{1000};
+
+}  // namespace
+
+TEST_CASE("stored_answer: a KV v2 read keeps data.data for templates", "[cache]") {
+  const auto body = testing::kv2_body(R"({"password":"hunter2"})", 3);
+  const stored_answer answer{response(200, body), t0};
+  CHECK(answer.cacheable());
+  CHECK(answer.kv_version() == 2);
+  CHECK(answer.data() == nlohmann::json{{"password", "hunter2"}});
+  CHECK(answer.body() == body);  // relayed byte for byte
+  CHECK(answer.status() == 200);
+  CHECK(answer.content_type() == "application/json");
+  CHECK(answer.headers().size() == 1);
+  CHECK(answer.fetched_at() == t0);
+}
+
+TEST_CASE("stored_answer: a KV v1 read keeps data", "[cache]") {
+  const stored_answer answer{response(200, testing::kv1_body(R"({"api_key":"k","ttl":"1h"})")), t0};
+  CHECK(answer.cacheable());
+  CHECK(answer.kv_version() == 1);
+  CHECK(answer.data() == nlohmann::json{{"api_key", "k"}, {"ttl", "1h"}});
+}
+
+TEST_CASE("stored_answer: a v1 secret with a data key but no metadata object is v1", "[cache]") {
+  const stored_answer answer{response(200, testing::kv1_body(R"({"data":"x","metadata":"y"})")),
+                             t0};
+  CHECK(answer.kv_version() == 1);
+  CHECK(answer.data() == nlohmann::json{{"data", "x"}, {"metadata", "y"}});
+}
+
+TEST_CASE("stored_answer: errors, leased and malformed answers are not cacheable", "[cache]") {
+  const stored_answer missing{response(404, R"({"errors":[]})"), t0};
+  CHECK_FALSE(missing.cacheable());
+  CHECK(missing.data().is_null());
+  CHECK(missing.body() == R"({"errors":[]})");
+
+  const stored_answer leased{
+      response(200, R"({"lease_id":"database/creds/app/abc","lease_duration":3600,)"
+                    R"("data":{"username":"u","password":"p"}})"),
+      t0};
+  CHECK_FALSE(leased.cacheable());
+  CHECK(leased.data().is_null());
+
+  const stored_answer garbage{response(200, "not json"), t0};
+  CHECK_FALSE(garbage.cacheable());
+  CHECK(garbage.body() == "not json");
+}

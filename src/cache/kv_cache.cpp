@@ -1,12 +1,12 @@
-#include <sidecar/cache/kv_cache.hpp>
-
 #include <sidecar/cache/cache_key.hpp>
 #include <sidecar/cache/errc.hpp>
+#include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/core/log.hpp>
 
 #include <algorithm>
 #include <exception>
 #include <iterator>
+#include <tuple>
 #include <utility>
 
 namespace sidecar::cache {
@@ -46,7 +46,7 @@ kv_cache::kv_cache(vault::client& upstream, const vault::token_source& tokens,
 // The held answers cleanse themselves as the last reference goes.
 kv_cache::~kv_cache() = default;
 
-net::awaitable<result<cached_answer>> kv_cache::async_get(std::string_view target) {
+net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
   const auto key = normalise_key(target);
   if (auto hit = serve_fresh(key, clock_.now())) co_return *hit;
 
@@ -125,15 +125,15 @@ std::shared_ptr<kv_cache::flight> kv_cache::join_or_start(const std::string& key
   ++stats_.upstream_requests;
   // The read runs on its own so that a caller giving up does not take it down for the others;
   // the handler always sets the outcome, so no waiter is left hanging, even on an exception.
-  net::co_spawn(executor, fetch(key, token),
-                [this, key, shared = pending](std::exception_ptr failure,
-                                              result<answer_ptr> outcome) {
-                  if (failure) {
-                    log_->error("read of {} ended without an answer: {}", key, describe(failure));
-                    outcome = make_error_code(errc::fetch_aborted);
-                  }
-                  complete(key, *shared, std::move(outcome));
-                });
+  net::co_spawn(
+      executor, fetch(key, token),
+      [this, key, shared = pending](std::exception_ptr failure, result<answer_ptr> outcome) {
+        if (failure) {
+          log_->error("read of {} ended without an answer: {}", key, describe(failure));
+          outcome = make_error_code(errc::fetch_aborted);
+        }
+        complete(key, *shared, std::move(outcome));
+      });
   return pending;
 }
 
@@ -159,7 +159,8 @@ net::awaitable<result<kv_cache::answer_ptr>> kv_cache::wait_for(std::shared_ptr<
 }
 
 void kv_cache::complete(const std::string& key, flight& pending, result<answer_ptr> outcome) {
-  if (const auto it = in_flight_.find(key); it != in_flight_.end() && it->second.get() == &pending) {
+  if (const auto it = in_flight_.find(key);
+      it != in_flight_.end() && it->second.get() == &pending) {
     in_flight_.erase(it);
   }
   pending.outcome = std::move(outcome);
@@ -333,12 +334,12 @@ net::awaitable<void> kv_cache::refresh_once() {
 void kv_cache::on_change(change_handler handler) { change_handlers_.push_back(std::move(handler)); }
 
 cache_snapshot kv_cache::snapshot() const {
-  cache_snapshot out{.entries = entries_.size(), .in_flight = in_flight_.size(),
-                     .oldest_age_seconds = 0};
+  cache_snapshot out{
+      .entries = entries_.size(), .in_flight = in_flight_.size(), .oldest_age_seconds = 0};
   const auto now = clock_.now();
   for (const auto& [key, entry] : entries_) {
-    out.oldest_age_seconds = std::max(
-        out.oldest_age_seconds, core::whole_seconds_between(entry.answer->fetched_at(), now));
+    out.oldest_age_seconds = std::max(out.oldest_age_seconds,
+                                      core::whole_seconds_between(entry.answer->fetched_at(), now));
   }
   return out;
 }

@@ -1,5 +1,4 @@
 #include <sidecar/cache/stored_answer.hpp>
-
 #include <sidecar/vault/envelope.hpp>
 
 namespace sidecar::cache {

@@ -22,8 +22,8 @@ struct cache_stats {
 /// The cache's state for the health endpoint.
 struct cache_snapshot {
   std::size_t entries = 0;
-  std::size_t in_flight = 0;          ///< upstream reads in progress
-  long long oldest_age_seconds = 0;   ///< age of the oldest held answer; 0 when empty
+  std::size_t in_flight = 0;         ///< upstream reads in progress
+  long long oldest_age_seconds = 0;  ///< age of the oldest held answer; 0 when empty
 };
 
 }  // namespace sidecar::cache

@@ -57,8 +57,9 @@ class kv_cache final {
   kv_cache& operator=(kv_cache&&) = delete;
 
   /// The answer for a GET of `target` ("/v1/kv/data/x?version=1" or "kv/data/x"): from the
-  /// cache when fresh, else from Vault, else stale when allowed.
-  net::awaitable<result<cached_answer>> async_get(std::string_view target);
+  /// cache when fresh, else from Vault, else stale when allowed. Taken by value: a coroutine
+  /// starts later than its call, when a view could already dangle.
+  net::awaitable<result<cached_answer>> async_get(std::string target);
 
   /// After a write through the sidecar: drops every entry of that secret (all versions, and for
   /// KV v2 its metadata/ and subkeys/ views and the listings above it); a read of it already in
@@ -105,7 +106,8 @@ class kv_cache final {
   std::optional<cached_answer> serve_stale(const std::string& key, core::time_point now);
   void touch(slot& entry, core::time_point now);
 
-  std::shared_ptr<flight> join_or_start(const std::string& key, const net::any_io_executor& executor,
+  std::shared_ptr<flight> join_or_start(const std::string& key,
+                                        const net::any_io_executor& executor,
                                         const core::secret_string& token, bool by_reader);
   net::awaitable<result<answer_ptr>> fetch(std::string key, core::secret_string token);
   static net::awaitable<result<answer_ptr>> wait_for(std::shared_ptr<flight> pending);

@@ -1,14 +1,12 @@
-#include "fake_token_source.hpp"
-#include "fake_vault_client.hpp"
-
 #include <sidecar/cache/errc.hpp>
 #include <sidecar/cache/kv_cache.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-
 #include <catch2/catch.hpp>
 
+#include "fake_token_source.hpp"
+#include "fake_vault_client.hpp"
 #include <exception>
 #include <optional>
 #include <vector>
@@ -65,7 +63,9 @@ struct fixture {
   explicit fixture(config::cache_config settings = short_config())
       : config{settings}, cache{vault, tokens, clock, config} {}
 
-  result<cached_answer> get(std::string_view target) { return run(io, cache.async_get(target)); }
+  result<cached_answer> get(std::string target) {
+    return run(io, cache.async_get(std::move(target)));
+  }
   void refresh() { run(io, cache.refresh_once()); }
 
   net::io_context io;
@@ -189,7 +189,8 @@ TEST_CASE("kv_cache: version 1 and latest are separate entries", "[cache]") {
 
 TEST_CASE("kv_cache: 403 and 404 pass through and are never cached", "[cache]") {
   fixture f;
-  f.vault.answer("/v1/kv/data/denied", 403, R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})");
+  f.vault.answer("/v1/kv/data/denied", 403,
+                 R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})");
   for (int i = 0; i < 2; ++i) {
     const auto missing = f.get("kv/data/missing");
     REQUIRE(missing.has_value());
@@ -430,8 +431,8 @@ TEST_CASE("kv_cache: the background loop brings a new version within the interva
   net::cancellation_signal stop;
   bool loop_ended = false;
   net::co_spawn(io, cache.run_refresh(),
-                net::bind_cancellation_slot(stop.slot(),
-                                            [&loop_ended](std::exception_ptr) { loop_ended = true; }));
+                net::bind_cancellation_slot(
+                    stop.slot(), [&loop_ended](std::exception_ptr) { loop_ended = true; }));
   io.restart();
   io.run_for(700ms);  // three or so passes; the first, at about 200 ms, brings the change
   stop.emit(net::cancellation_type::terminal);
@@ -456,7 +457,7 @@ TEST_CASE("kv_cache: the least recently read entry is evicted first", "[cache]")
   REQUIRE(f.get("kv/data/a").has_value());
   std::weak_ptr<const stored_answer> b_answer = f.get("kv/data/b")->answer;
   CHECK(f.get("kv/data/a")->state == cache_state::hit);  // a is now the most recent
-  REQUIRE(f.get("kv/data/c").has_value());                 // evicts b
+  REQUIRE(f.get("kv/data/c").has_value());               // evicts b
 
   CHECK(b_answer.expired());  // its bytes released (and cleansed) with the last reference
   CHECK(f.cache.stats().evictions == 1);
@@ -528,4 +529,21 @@ TEST_CASE("kv_cache: snapshot reports entries and the oldest age", "[cache]") {
   CHECK(snapshot.entries == 2);
   CHECK(snapshot.in_flight == 0);
   CHECK(snapshot.oldest_age_seconds == 4);
+}
+
+TEST_CASE("kv_cache: a failed refresh keeps the entry for stale serving", "[cache]") {
+  fixture f;
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  f.vault.answer(x_target, 502, R"({"errors":["upstream rate limited"]})");
+  f.refresh();
+  f.vault.fail_all(vault::errc::unreachable);
+  f.clock.advance(1s);
+  CHECK(f.get("kv/data/x")->state == cache_state::hit);
+  f.refresh();
+  CHECK(f.cache.stats().refreshes_failed == 2);
+  CHECK(f.cache.stats().refreshes_ok == 0);
+  CHECK(f.cache.snapshot().entries == 1);
+  f.clock.advance(10s);
+  CHECK(f.get("kv/data/x")->state == cache_state::stale);
 }

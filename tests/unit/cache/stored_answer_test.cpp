@@ -1,8 +1,8 @@
-#include "fake_vault_client.hpp"
-
 #include <sidecar/cache/stored_answer.hpp>
 
 #include <catch2/catch.hpp>
+
+#include "fake_vault_client.hpp"
 
 using namespace sidecar;
 using namespace sidecar::cache;

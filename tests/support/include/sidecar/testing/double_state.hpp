@@ -1,0 +1,36 @@
+#pragma once
+
+#include <sidecar/core/clock.hpp>
+#include <sidecar/testing/auth_store.hpp>
+#include <sidecar/testing/database_backend.hpp>
+#include <sidecar/testing/fault_plan.hpp>
+#include <sidecar/testing/kv_store.hpp>
+#include <sidecar/testing/lease_store.hpp>
+#include <sidecar/testing/specs.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace sidecar::testing {
+
+/// Everything the Vault double knows, behind one mutex: tokens and roles, KV mounts, leases,
+/// injected faults, the seal, and what was asked of it. Any thread that touches a member holds
+/// `mutex` for the whole request, so each request sees and leaves a consistent state.
+struct double_state {
+  double_state(const core::clock& time, std::shared_ptr<database_backend> database)
+      : clock{time}, auth{time}, kv{time}, leases{time, std::move(database)} {}
+
+  mutable std::mutex mutex;
+  const core::clock& clock;
+  auth_store auth;
+  kv_store kv;
+  lease_store leases;
+  fault_plan faults;
+  bool sealed = false;
+  std::vector<request_record> requests;
+  std::size_t connections_accepted = 0;
+};
+
+}  // namespace sidecar::testing

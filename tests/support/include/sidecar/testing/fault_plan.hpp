@@ -1,0 +1,47 @@
+#pragma once
+
+#include <sidecar/testing/wire.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sidecar::testing {
+
+/// What the server does to one request before (or instead of) answering it.
+struct fault_decision {
+  std::chrono::milliseconds delay{0};
+  bool drop = false;                ///< close the connection without answering
+  std::optional<vault_reply> fail;  ///< answer this instead of the real reply
+};
+
+/// Faults injected by tests, matched by prefix of the HTTP path ("/v1/kv-demo"): the next N
+/// requests fail with a status, the next N are dropped, all are delayed. Counted faults are
+/// used up in the order they were added.
+///
+/// Thread affinity: none; the vault_double serialises access under its state lock.
+class fault_plan {
+ public:
+  void fail_next(std::string prefix, int count, unsigned status, std::string message);
+  /// A zero delay removes the prefix's delay.
+  void set_delay(std::string prefix, std::chrono::milliseconds delay);
+  void drop_next(std::string prefix, int count);
+  void clear();
+
+  /// Decides for one request, using up one counted fault that matches its path.
+  fault_decision take(std::string_view path);
+
+ private:
+  struct counted {
+    std::string prefix{};
+    int left = 0;
+    unsigned status = 0;  // 0: a drop
+    std::string message{};
+  };
+  std::vector<counted> counted_;
+  std::vector<std::pair<std::string, std::chrono::milliseconds>> delays_;
+};
+
+}  // namespace sidecar::testing

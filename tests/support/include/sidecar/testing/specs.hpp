@@ -1,0 +1,52 @@
+#pragma once
+
+// Plain descriptions of what a test puts into the Vault double (roles, policies, database
+// roles) and of what it can observe afterwards (request records).
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sidecar::testing {
+
+/// Server certificate and key (PEM files); a non-empty `client_ca_file` makes the listener
+/// require client certificates signed by that CA (mTLS).
+struct tls_files {
+  std::string cert_file, key_file;
+  std::string client_ca_file;
+};
+
+struct approle_credentials {
+  std::string role_id, secret_id;
+};
+
+/// An AppRole role. TTLs in seconds; 0 means Vault's default (token_ttl, token_max_ttl: the
+/// system's 32 days; num_uses, secret_id_ttl: unlimited).
+struct approle_spec {
+  std::string name{};
+  std::vector<std::string> policies{};
+  long long token_ttl = 3600, token_max_ttl = 0, token_period = 0;
+  int token_num_uses = 0, secret_id_num_uses = 0;
+  long long secret_id_ttl = 0;
+  bool bind_secret_id = true, renewable = true;
+};
+
+/// A role of the `database` mount; its credentials' leases last default_ttl, renewable up to
+/// max_ttl after issue.
+struct database_role_spec {
+  std::string name{};
+  long long default_ttl = 3600, max_ttl = 86400;
+  bool renewable = true;
+};
+
+/// A policy: path patterns ("kv-demo/data/app" exact, "kv-demo/*" prefix glob) with their
+/// capabilities (create, read, update, patch, delete, list, sudo, deny).
+using policy_rules = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+/// One request the double answered (or dropped: status 0).
+struct request_record {
+  std::string method{}, path{}, query{}, token{};
+  unsigned status = 0;
+};
+
+}  // namespace sidecar::testing

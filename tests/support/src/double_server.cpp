@@ -1,0 +1,152 @@
+#include <sidecar/testing/double_server.hpp>
+
+#include <sidecar/core/log.hpp>
+
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <chrono>
+#include <functional>
+
+// GCC 12 at -O1 and above reports Asio's awaitable frame operator delete as mismatched with its
+// operator new when it inlines a coroutine's frame destruction; the pair is Asio's own
+// (awaitable_frame_base's recycling allocator), so the warning is a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace sidecar::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto idle_timeout = 60s;       // a keep-alive connection may sit idle this long
+constexpr auto io_timeout = 30s;         // one handshake, write or shutdown
+constexpr std::uint64_t body_limit = 1U << 20U;
+
+// Keeps a connection's lowest layer findable by close_connections() while it is alive.
+class registration {
+ public:
+  template <class Registry>
+  registration(std::shared_ptr<Registry> registry, beast::tcp_stream& stream)
+      : erase_{[registry, id = registry->next_id] { registry->live.erase(id); }} {
+    registry->live.emplace(registry->next_id++, &stream);
+  }
+  registration(const registration&) = delete;
+  registration& operator=(const registration&) = delete;
+  ~registration() { erase_(); }
+
+ private:
+  std::function<void()> erase_;
+};
+
+// One linear loop per connection: read, plan, wait, answer. Ends on a read error (including
+// the peer closing), a write error, a planned drop, or Connection: close.
+template <class Stream>
+net::awaitable<void> serve(Stream& stream, request_handler& handler) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(body_limit);
+    beast::get_lowest_layer(stream).expires_after(idle_timeout);
+    auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, use_result);
+    if (read_error) co_return;
+    auto request = parser.release();
+    auto decision = handler.plan(request);
+    if (decision.drop) {
+      handler.dropped(request);
+      co_return;  // the stream's destructor closes the socket without an answer
+    }
+    if (decision.delay.count() > 0) {
+      steady_timer timer{co_await net::this_coro::executor, decision.delay};
+      co_await timer.async_wait();
+    }
+    auto response = handler.answer(request, std::move(decision));
+    response.keep_alive(request.keep_alive());
+    response.prepare_payload();
+    beast::get_lowest_layer(stream).expires_after(io_timeout);
+    auto [write_error, written] = co_await http::async_write(stream, response, use_result);
+    if (write_error || !response.keep_alive()) co_return;
+  }
+}
+
+void log_failure(std::exception_ptr failure) {
+  if (!failure) return;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    core::logger("vault-double")->error("connection failed: {}", e.what());
+  }
+}
+
+}  // namespace
+
+double_server::double_server(net::io_context& io, request_handler& handler,
+                             const tcp::endpoint& endpoint,
+                             std::shared_ptr<net::ssl::context> tls)
+    : io_{io}, handler_{handler}, tls_{std::move(tls)}, acceptor_{io}, endpoint_{endpoint} {
+  open();
+  endpoint_ = acceptor_.local_endpoint();  // the real port when asked for port 0
+}
+
+void double_server::open() {
+  acceptor_.open(endpoint_.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address{true});
+  acceptor_.bind(endpoint_);
+  acceptor_.listen();
+}
+
+void double_server::start() { net::co_spawn(io_, accept_loop(), log_failure); }
+
+void double_server::stop_listening() {
+  error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void double_server::close_connections() {
+  const auto live = connections_->live;  // closing completes later, but copy to be safe
+  for (const auto& [id, stream] : live) {
+    error_code ignored;
+    stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream->close();
+  }
+}
+
+void double_server::listen_again() {
+  if (acceptor_.is_open()) return;
+  open();
+  start();
+}
+
+net::awaitable<void> double_server::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept();
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) co_return;
+    if (ec) continue;  // a failed accept (e.g. out of descriptors) affects only that peer
+    handler_.accepted();
+    net::co_spawn(io_, session(std::move(socket)), log_failure);
+  }
+}
+
+net::awaitable<void> double_server::session(tcp::socket socket) {
+  if (!tls_) {
+    beast::tcp_stream stream{std::move(socket)};
+    registration guard{connections_, stream};
+    co_await serve(stream, handler_);
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> stream{std::move(socket), *tls_};
+  registration guard{connections_, beast::get_lowest_layer(stream)};
+  beast::get_lowest_layer(stream).expires_after(io_timeout);
+  auto [handshake_error] =
+      co_await stream.async_handshake(net::ssl::stream_base::server, use_result);
+  if (handshake_error) co_return;  // e.g. a client without the required certificate
+  co_await serve(stream, handler_);
+  beast::get_lowest_layer(stream).expires_after(io_timeout);
+  co_await stream.async_shutdown(use_result);
+}
+
+}  // namespace sidecar::testing

@@ -1,0 +1,44 @@
+#include <sidecar/testing/fault_plan.hpp>
+
+#include <algorithm>
+
+namespace sidecar::testing {
+
+void fault_plan::fail_next(std::string prefix, int count, unsigned status, std::string message) {
+  if (count > 0) counted_.push_back({std::move(prefix), count, status, std::move(message)});
+}
+
+void fault_plan::set_delay(std::string prefix, std::chrono::milliseconds delay) {
+  std::erase_if(delays_, [&](const auto& d) { return d.first == prefix; });
+  if (delay.count() > 0) delays_.emplace_back(std::move(prefix), delay);
+}
+
+void fault_plan::drop_next(std::string prefix, int count) {
+  if (count > 0) counted_.push_back({std::move(prefix), count, 0, {}});
+}
+
+void fault_plan::clear() {
+  counted_.clear();
+  delays_.clear();
+}
+
+fault_decision fault_plan::take(std::string_view path) {
+  fault_decision decision;
+  for (const auto& [prefix, delay] : delays_) {
+    if (path.starts_with(prefix)) decision.delay = std::max(decision.delay, delay);
+  }
+  const auto match = std::find_if(counted_.begin(), counted_.end(),
+                                  [&](const counted& c) { return path.starts_with(c.prefix); });
+  if (match == counted_.end()) return decision;
+  if (match->status == 0) {
+    decision.drop = true;
+  } else {
+    decision.fail = error_reply(match->status, match->message.empty()
+                                                   ? std::vector<std::string>{}
+                                                   : std::vector<std::string>{match->message});
+  }
+  if (--match->left == 0) counted_.erase(match);
+  return decision;
+}
+
+}  // namespace sidecar::testing

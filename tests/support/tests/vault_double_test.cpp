@@ -1,0 +1,289 @@
+// The double over real sockets: HTTP framing, keep-alive, faults, down/up, TLS and mTLS, the
+// control API, and the in-process API other modules' tests rely on.
+
+#include "test_client.hpp"
+
+#include <sidecar/testing/self_signed.hpp>
+#include <sidecar/testing/vault_double.hpp>
+
+#include <boost/system/system_error.hpp>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+using namespace sidecar;
+using namespace sidecar::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+json demo_seed() {
+  std::ifstream in{SIDECAR_DEMO_SEED};
+  return json::parse(in);
+}
+
+std::string login(unsigned short port, const std::string& role_id, const std::string& secret_id) {
+  const auto reply = send_once(port, "POST", "/v1/auth/approle/login",
+                               json{{"role_id", role_id}, {"secret_id", secret_id}}.dump());
+  REQUIRE(reply.status == 200);
+  return reply.json()["auth"]["client_token"].get<std::string>();
+}
+
+// A fresh directory under the system temp dir, removed with the object.
+struct temp_dir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("vault-double-" + std::to_string(::getpid()) + "-" +
+                                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  temp_dir() { std::filesystem::create_directories(path); }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+template <class Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds limit = 5000ms) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return predicate();
+}
+
+bool connectable(unsigned short port) {
+  try {
+    test_client client{port};
+    return true;
+  } catch (const boost::system::system_error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("vault_double: serves the seeded demo over HTTP with keep-alive", "[vault_double]") {
+  vault_double vault{{.seed = demo_seed()}};
+  CHECK(vault.address() == "http://127.0.0.1:" + std::to_string(vault.port()));
+  test_client client{vault.port()};
+  auto reply = client.send("POST", "/v1/auth/approle/login",
+                           R"({"role_id":"6e3d9c1a-5f0b-4c7e-9a2d-demo00role01","secret_id":"b7f4e2c9-1d8a-4e6b-8c3f-demo0secret1"})");
+  REQUIRE(reply.status == 200);
+  CHECK(reply.content_type == "application/json");
+  CHECK(reply.keep_alive);
+  const auto token = reply.json()["auth"]["client_token"].get<std::string>();
+
+  reply = client.send("GET", "/v1/kv-demo/data/sample", {}, token);
+  REQUIRE(reply.status == 200);
+  CHECK(reply.json()["data"]["data"] ==
+        json{{"username", "demo"}, {"password", "s3cr3t-demo"}, {"api_key", "key-456"}});
+  reply = client.send("GET", "/v1/kv-v1/config", {}, token);
+  CHECK(reply.json()["lease_duration"] == 3600);
+  reply = client.send("GET", "/v1/database/creds/myapp-role", {}, token);
+  CHECK(reply.json()["lease_duration"] == 60);
+  reply = client.send("LIST", "/v1/kv-demo/data/sample", {}, token);  // allowed, unsupported
+  CHECK(reply.status == 405);
+
+  CHECK(vault.connections_accepted() == 1);
+  CHECK(vault.count("POST", "/v1/auth/approle/login") == 1);
+  CHECK(vault.count("", "/v1/") == 5);
+  CHECK(vault.live_leases("database/creds/myapp-role/") == 1);
+  const auto records = vault.requests();
+  REQUIRE(records.size() == 5);
+  CHECK(records[1].method == "GET");
+  CHECK(records[1].path == "/v1/kv-demo/data/sample");
+  CHECK(records[1].token == token);
+  CHECK(records[1].status == 200);
+  CHECK(records[4].status == 405);
+}
+
+TEST_CASE("vault_double: the in-process set-up API feeds the HTTP answers", "[vault_double]") {
+  vault_double vault;
+  vault.add_kv_mount("secret", 2);
+  vault.put_kv("secret", "app", {{"v", 1}});
+  vault.put_kv("secret", "app", {{"v", 2}});
+  vault.add_policy("app", {{"secret/data/*", {"read"}}});
+  const auto creds = vault.add_approle({.name = "app", .policies = {"app"}, .token_ttl = 600});
+  const auto second = vault.add_secret_id("app");
+  CHECK(second != creds.secret_id);
+  const auto token = login(vault.port(), creds.role_id, second);
+  auto reply = send_once(vault.port(), "GET", "/v1/secret/data/app?version=1", {}, token);
+  CHECK(reply.json()["data"]["data"] == json{{"v", 1}});
+  const auto made = vault.create_token({"app"}, 60);
+  reply = send_once(vault.port(), "GET", "/v1/auth/token/lookup-self", {}, made);
+  CHECK(reply.json()["data"]["ttl"] <= 60);  // real clock: a second may tick in between
+  CHECK(reply.json()["data"]["ttl"] >= 58);
+  CHECK_THROWS_AS(vault.add_secret_id("nope"), std::invalid_argument);
+}
+
+TEST_CASE("vault_double: fail_next answers the injected status, then recovers", "[vault_double]") {
+  vault_double vault;
+  vault.fail_next("/v1/sys/health", 2, 503, "boom");
+  for (int i = 0; i < 2; ++i) {
+    const auto reply = send_once(vault.port(), "GET", "/v1/sys/health");
+    CHECK(reply.status == 503);
+    CHECK(reply.body == "{\"errors\":[\"boom\"]}\n");
+  }
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 200);
+  CHECK(vault.count("GET", "/v1/sys/health") == 3);
+}
+
+TEST_CASE("vault_double: drop_next closes the connection without an answer", "[vault_double]") {
+  vault_double vault;
+  vault.drop_next("/v1/sys/health", 1);
+  CHECK_THROWS_AS(send_once(vault.port(), "GET", "/v1/sys/health"), boost::system::system_error);
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 200);
+  const auto records = vault.requests();
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].status == 0);
+}
+
+TEST_CASE("vault_double: set_delay holds the answer back", "[vault_double]") {
+  vault_double vault;
+  vault.set_delay("/v1/sys/health", 200ms);
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 200);
+  CHECK(std::chrono::steady_clock::now() - start >= 200ms);
+}
+
+TEST_CASE("vault_double: go_down refuses and cuts connections, come_up listens on the same port",
+          "[vault_double]") {
+  vault_double vault;
+  const auto port = vault.port();
+  test_client open_connection{port};
+  CHECK(open_connection.send("GET", "/v1/sys/health").status == 200);
+  vault.go_down();
+  CHECK_THROWS_AS(open_connection.send("GET", "/v1/sys/health"), boost::system::system_error);
+  CHECK_FALSE(connectable(port));
+  vault.come_up();
+  CHECK(vault.port() == port);
+  CHECK(send_once(port, "GET", "/v1/sys/health").status == 200);
+}
+
+TEST_CASE("vault_double: seal and unseal", "[vault_double]") {
+  vault_double vault{{.seed = demo_seed()}};
+  vault.seal();
+  auto reply = send_once(vault.port(), "POST", "/v1/auth/approle/login", "{}");
+  CHECK(reply.status == 503);
+  CHECK(reply.json() == json{{"errors", {"Vault is sealed"}}});
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").json()["sealed"] == true);
+  vault.unseal();
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 200);
+}
+
+TEST_CASE("vault_double: a manual clock expires tokens and leases without sleeping",
+          "[vault_double]") {
+  core::manual_clock clock;
+  vault_double vault{{.clock = &clock, .seed = demo_seed()}};
+  const auto token = login(vault.port(), "6e3d9c1a-5f0b-4c7e-9a2d-demo00role01",
+                           "b7f4e2c9-1d8a-4e6b-8c3f-demo0secret1");
+  REQUIRE(send_once(vault.port(), "GET", "/v1/database/creds/myapp-role", {}, token).status == 200);
+  CHECK(vault.live_leases() == 1);
+  clock.advance(61s);
+  CHECK(vault.live_leases() == 0);
+  clock.advance(3600s);
+  const auto reply = send_once(vault.port(), "GET", "/v1/auth/token/lookup-self", {}, token);
+  CHECK(reply.status == 403);
+  CHECK(reply.json()["errors"][0] == "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n");
+}
+
+TEST_CASE("vault_double: revoke_all_tokens invalidates every token", "[vault_double]") {
+  vault_double vault;
+  const auto token = vault.create_token({}, 600);
+  CHECK(send_once(vault.port(), "GET", "/v1/auth/token/lookup-self", {}, token).status == 200);
+  vault.revoke_all_tokens();
+  CHECK(send_once(vault.port(), "GET", "/v1/auth/token/lookup-self", {}, token).status == 403);
+}
+
+TEST_CASE("vault_double: TLS with the self-signed CA", "[vault_double]") {
+  temp_dir dir;
+  const auto files = make_self_signed(dir.path);
+  vault_double vault{{.tls = tls_files{files.server_cert, files.server_key, {}}}};
+  CHECK(vault.address().starts_with("https://127.0.0.1:"));
+  net::ssl::context trusting{net::ssl::context::tls_client};
+  trusting.load_verify_file(files.ca_cert);
+  trusting.set_verify_mode(net::ssl::verify_peer);
+  test_client client{vault.port(), &trusting};
+  CHECK(client.send("GET", "/v1/sys/health").status == 200);
+  CHECK(client.send("GET", "/v1/sys/health").status == 200);
+  CHECK(vault.connections_accepted() == 1);
+
+  net::ssl::context untrusting{net::ssl::context::tls_client};
+  untrusting.set_default_verify_paths();
+  untrusting.set_verify_mode(net::ssl::verify_peer);
+  CHECK_THROWS(test_client{vault.port(), &untrusting});
+}
+
+TEST_CASE("vault_double: mTLS refuses clients without a certificate from the CA",
+          "[vault_double]") {
+  temp_dir dir;
+  const auto files = make_self_signed(dir.path);
+  vault_double vault{{.tls = tls_files{files.server_cert, files.server_key, files.ca_cert}}};
+  net::ssl::context anonymous{net::ssl::context::tls_client};
+  anonymous.load_verify_file(files.ca_cert);
+  anonymous.set_verify_mode(net::ssl::verify_peer);
+  // With TLS 1.3 the refusal may arrive after the client's handshake, on the first read.
+  CHECK_THROWS([&] {
+    test_client client{vault.port(), &anonymous};
+    (void)client.send("GET", "/v1/sys/health");
+  }());
+
+  net::ssl::context identified{net::ssl::context::tls_client};
+  identified.load_verify_file(files.ca_cert);
+  identified.set_verify_mode(net::ssl::verify_peer);
+  identified.use_certificate_chain_file(files.client_cert);
+  identified.use_private_key_file(files.client_key, net::ssl::context::pem);
+  test_client client{vault.port(), &identified};
+  CHECK(client.send("GET", "/v1/sys/health").status == 200);
+}
+
+TEST_CASE("vault_double: the control API injects faults, writes secrets and reports counters",
+          "[vault_double]") {
+  vault_double vault{{.seed = demo_seed(), .control_listen = "127.0.0.1:0"}};
+  const auto control = vault.control_port();
+  REQUIRE(control != 0);
+  REQUIRE(control != vault.port());
+
+  CHECK(send_once(control, "POST", "/control/fail", R"({"prefix":"/v1/sys/health","count":1,"status":502})").status == 204);
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 502);
+  CHECK(send_once(control, "POST", "/control/kv",
+                  R"({"mount":"kv-demo","path":"sample","data":{"password":"rotated"}})").status == 204);
+  const auto token = login(vault.port(), "6e3d9c1a-5f0b-4c7e-9a2d-demo00role01",
+                           "b7f4e2c9-1d8a-4e6b-8c3f-demo0secret1");
+  const auto secret = send_once(vault.port(), "GET", "/v1/kv-demo/data/sample", {}, token).json();
+  CHECK(secret["data"]["data"] == json{{"password", "rotated"}});
+  CHECK(secret["data"]["metadata"]["version"] == 2);
+
+  const auto counters = send_once(control, "GET", "/control/counters").json();
+  CHECK(counters["requests"]["GET /v1/sys/health"] == 1);
+  CHECK(counters["requests"]["POST /v1/auth/approle/login"] == 1);
+  CHECK(counters["connections_accepted"] == 3);
+  const auto requests = send_once(control, "GET", "/control/requests").json();
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[0]["status"] == 502);
+
+  CHECK(send_once(control, "POST", "/control/seal").status == 204);
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 503);
+  CHECK(send_once(control, "POST", "/control/unseal").status == 204);
+
+  CHECK(send_once(control, "POST", "/control/down", R"({"seconds":0.3})").status == 204);
+  CHECK_FALSE(connectable(vault.port()));
+  CHECK(eventually([&] { return connectable(vault.port()); }));
+  CHECK(send_once(control, "POST", "/control/down").status == 204);
+  CHECK_FALSE(connectable(vault.port()));
+  CHECK(send_once(control, "POST", "/control/up").status == 204);
+  CHECK(connectable(vault.port()));
+
+  CHECK(send_once(control, "POST", "/control/revoke-all").status == 204);
+  CHECK(send_once(vault.port(), "GET", "/v1/auth/token/lookup-self", {}, token).status == 403);
+  const auto minted = send_once(control, "POST", "/control/secret-id", R"({"role":"demo"})").json();
+  CHECK(login(vault.port(), "6e3d9c1a-5f0b-4c7e-9a2d-demo00role01",
+              minted["secret_id"].get<std::string>()).starts_with("hvs."));
+  CHECK(send_once(control, "POST", "/control/kv", R"({"mount":"nope","path":"x","data":{}})").status == 400);
+  CHECK(send_once(control, "POST", "/control/nothing").status == 404);
+}
+
+TEST_CASE("vault_double: binding a taken port throws", "[vault_double]") {
+  vault_double first;
+  CHECK_THROWS(vault_double{{.listen = "127.0.0.1:" + std::to_string(first.port())}});
+}

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <sidecar/core/result.hpp>
+#include <sidecar/core/secret_string.hpp>
+#include <sidecar/vault/client.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace sidecar::lease {
+
+/// One dynamic secret as Vault issued it (`GET /v1/database/creds/<role>`, vault-api.md §3.7):
+/// the lease fields the store schedules on, the `data` payload kept as a secret_string, and the
+/// rest of Vault's envelope kept as it came, in Vault's field order, so a served answer looks
+/// like Vault's own with only `lease_duration` changed.
+///
+/// Thread affinity: none (a value type). Errors: parse() yields vault::errc for an error
+/// status (by classify()) or a body that is not an envelope with a lease.
+class dynamic_secret {
+ public:
+  /// A 2xx creds answer with a JSON object body; errc::malformed_response without `data`.
+  [[nodiscard]] static result<dynamic_secret> parse(const vault::response& answer);
+
+  [[nodiscard]] const std::string& lease_id() const noexcept { return lease_id_; }
+  [[nodiscard]] bool renewable() const noexcept { return renewable_; }
+  /// Seconds Vault granted when the creds were issued; also the increment asked on renewal.
+  [[nodiscard]] long long lease_duration() const noexcept { return lease_duration_; }
+
+  /// Vault's envelope with `lease_duration` replaced by `seconds_left`: ready to send.
+  [[nodiscard]] core::secret_string render(long long seconds_left) const;
+
+  /// The `data` object, parsed anew for a consumer (template, env) that needs the values.
+  [[nodiscard]] nlohmann::json data() const;
+
+ private:
+  std::string lease_id_;
+  bool renewable_ = false;
+  long long lease_duration_ = 0;
+  nlohmann::ordered_json envelope_;  ///< every field but `data`'s value (held as null)
+  core::secret_string data_;         ///< `data` serialised
+};
+
+}  // namespace sidecar::lease

@@ -1,0 +1,66 @@
+#include <sidecar/lease/dynamic_secret.hpp>
+
+#include <sidecar/vault/envelope.hpp>
+
+namespace sidecar::lease {
+
+result<dynamic_secret> dynamic_secret::parse(const vault::response& answer) {
+  if (answer.status < 200 || answer.status > 299) {
+    return vault::make_error_code(
+        vault::classify(answer.status, vault::parse_error(answer).messages));
+  }
+  // ordered_json keeps Vault's field order, so the served body differs from Vault's only in the
+  // value of lease_duration.
+  auto body = nlohmann::ordered_json::parse(answer.body.reveal(), nullptr, false);
+  if (!body.is_object()) return vault::make_error_code(vault::errc::malformed_response);
+  const auto data = body.find("data");
+  if (data == body.end() || !data->is_object()) {
+    return vault::make_error_code(vault::errc::malformed_response);
+  }
+
+  dynamic_secret out;
+  if (const auto it = body.find("lease_id"); it != body.end() && it->is_string()) {
+    out.lease_id_ = it->get<std::string>();
+  }
+  if (const auto it = body.find("renewable"); it != body.end() && it->is_boolean()) {
+    out.renewable_ = it->get<bool>();
+  }
+  if (const auto it = body.find("lease_duration"); it != body.end() && it->is_number()) {
+    out.lease_duration_ = it->get<long long>();
+  }
+  std::string serialised = data->dump();
+  out.data_ = core::secret_string{std::move(serialised)};
+  // The parsed values are dropped here; the serialised copy above is the one kept.
+  *data = nullptr;
+  out.envelope_ = std::move(body);
+  return out;
+}
+
+core::secret_string dynamic_secret::render(long long seconds_left) const {
+  std::string text;
+  // Reserved up front so appending never reallocates and leaves a copy of the payload behind.
+  text.reserve(envelope_.dump().size() + data_.size() + 32);
+  text += '{';
+  bool first = true;
+  for (const auto& [key, value] : envelope_.items()) {
+    if (!first) text += ',';
+    first = false;
+    text += nlohmann::ordered_json(key).dump();
+    text += ':';
+    if (key == "data") {
+      text += data_.reveal();
+    } else if (key == "lease_duration") {
+      text += std::to_string(seconds_left);
+    } else {
+      text += value.dump();
+    }
+  }
+  text += '}';
+  return core::secret_string{std::move(text)};
+}
+
+nlohmann::json dynamic_secret::data() const {
+  return nlohmann::json::parse(data_.reveal(), nullptr, false);
+}
+
+}  // namespace sidecar::lease

@@ -1,0 +1,458 @@
+#include <sidecar/lease/lease_store.hpp>
+
+#include <sidecar/core/log.hpp>
+#include <sidecar/lease/dynamic_secret.hpp>
+#include <sidecar/lease/errc.hpp>
+#include <sidecar/vault/envelope.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+#include <utility>
+
+namespace sidecar::lease {
+namespace {
+
+using std::chrono::seconds;
+
+// "database/creds/x", "/database/creds/x" and "/v1/database/creds/x" name the same secret.
+std::string normalise(std::string_view path) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (path.substr(0, 3) == "v1/") path.remove_prefix(3);
+  return std::string{path};
+}
+
+// Vault's errors[] folded into one line, or the status alone for a body without them.
+std::string refusal_reason(const vault::response& answer) {
+  return vault::parse_error(answer).summary();
+}
+
+dynamic_answer error_answer(unsigned status, const std::string& message) {
+  const nlohmann::json body = {{"errors", {message}}};
+  return {.status = status, .content_type = "application/json",
+          .body = core::secret_string{body.dump()}, .cache = cache_state::miss};
+}
+
+// Read through `co_await net::this_coro::cancellation_state`, which never throws, so a
+// cancelled caller gets an error value rather than an exception.
+bool is_cancelled(const net::cancellation_state& state) noexcept {
+  return state.cancelled() != net::cancellation_type::none;
+}
+
+}  // namespace
+
+/// Creds as held: the secret, and when its current grant started (issue or last renewal, both
+/// taken as the instant the request was sent, so the local expiry is never later than Vault's).
+struct held_lease {
+  dynamic_secret secret;
+  core::time_point granted_at;
+  core::duration granted{};
+  bool capped = false;  ///< the last renewal hit the max TTL: rotate next time
+
+  [[nodiscard]] core::time_point expiry() const noexcept { return granted_at + granted; }
+};
+
+/// A replaced lease that is still alive: left to run out, revoked only at shutdown.
+struct retired_lease {
+  std::string lease_id;
+  core::time_point expiry;
+};
+
+struct lease_store::path_entry {
+  path_entry(net::any_io_executor executor, std::string key)
+      : path{std::move(key)}, first_fetch_done{std::move(executor)} {
+    // Waiters only wait; cancel() wakes them all. Re-arming per waiter would wake the others.
+    first_fetch_done.expires_at(core::time_point::max());
+  }
+
+  std::string path;
+  std::optional<held_lease> current;
+  std::vector<retired_lease> retired;
+  bool first_fetch_pending = true;
+  /// Set when the first fetch yielded no creds: what every waiter gets.
+  std::optional<result<dynamic_answer>> first_outcome;
+  steady_timer first_fetch_done;
+  net::cancellation_signal stop_signal;
+  bool in_flight = false;
+  bool last_failed = false;
+  bool expiry_counted = false;
+  std::string last_error;
+  std::uint64_t rotations = 0;
+  std::uint64_t renewals = 0;
+  std::uint64_t failures = 0;
+};
+
+struct lease_store::fetch_outcome {
+  std::optional<held_lease> lease;
+  std::optional<vault::response> refusal;  ///< Vault answered, but not with leased creds
+  error_code error;                        ///< transport failure or no token
+  std::string reason;
+};
+
+lease_store::lease_store(net::any_io_executor executor, vault::client& upstream,
+                         const vault::token_source& tokens, core::clock& clock,
+                         const config::database_config& config, lease_stats& stats,
+                         retry_limits retry, core::uniform_source random)
+    : executor_{std::move(executor)},
+      upstream_{upstream},
+      tokens_{tokens},
+      clock_{clock},
+      config_{config},
+      stats_{stats},
+      retry_{retry},
+      random_{std::move(random)},
+      log_{core::logger("lease")} {}
+
+lease_store::~lease_store() = default;
+
+void lease_store::on_change(change_handler handler) {
+  change_handlers_.push_back(std::move(handler));
+}
+
+void lease_store::stop() {
+  stopped_ = true;
+  for (auto& [path, entry] : entries_) entry->stop_signal.emit(net::cancellation_type::terminal);
+}
+
+std::shared_ptr<lease_store::path_entry> lease_store::start_entry(std::string path) {
+  auto entry = std::make_shared<path_entry>(executor_, path);
+  entries_.emplace(path, entry);
+  net::co_spawn(executor_, maintain(entry),
+                net::bind_cancellation_slot(
+                    entry->stop_signal.slot(),
+                    [log = log_, path = std::move(path)](const std::exception_ptr& failure) {
+                      if (!failure) return;
+                      try {
+                        std::rethrow_exception(failure);
+                      } catch (const std::exception& e) {
+                        log->error("lease task for {} ended: {}", path, e.what());
+                      }
+                    }));
+  return entry;
+}
+
+net::awaitable<result<dynamic_answer>> lease_store::async_get(std::string_view path) {
+  auto key = normalise(path);
+  if (const auto it = entries_.find(key); it != entries_.end()) {
+    co_return co_await await_answer(it->second, false);
+  }
+  if (stopped_) co_return make_error_code(errc::stopped);
+  co_return co_await await_answer(start_entry(std::move(key)), true);
+}
+
+net::awaitable<result<dynamic_answer>> lease_store::await_answer(
+    std::shared_ptr<path_entry> entry, bool started_here) {
+  // A caller that started or waited for the fetch got a MISS even when the client answered
+  // without suspending and the fetch was already done.
+  bool waited = started_here;
+  while (entry->first_fetch_pending) {
+    waited = true;
+    co_await entry->first_fetch_done.async_wait();
+    if (entry->first_fetch_pending && is_cancelled(co_await net::this_coro::cancellation_state)) {
+      co_return make_error_code(net::error::operation_aborted);
+    }
+  }
+  if (entry->first_outcome) co_return *entry->first_outcome;
+  co_return serve(*entry, waited ? cache_state::miss : cache_state::hit);
+}
+
+net::awaitable<std::vector<prefetch_failure>> lease_store::async_prefetch(
+    std::vector<std::string> paths) {
+  // Every path's task is started before the first wait, so the fetches run concurrently; the
+  // entries are kept here because a failed first fetch removes its entry from the map.
+  std::vector<std::pair<std::shared_ptr<path_entry>, bool>> waits;
+  for (const auto& path : paths) {
+    auto key = normalise(path);
+    if (const auto it = entries_.find(key); it != entries_.end()) {
+      waits.emplace_back(it->second, false);
+    } else if (!stopped_) {
+      waits.emplace_back(start_entry(std::move(key)), true);
+    } else {
+      waits.emplace_back(nullptr, false);
+    }
+  }
+  std::vector<prefetch_failure> failures;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    auto& [entry, started_here] = waits[i];
+    result<dynamic_answer> answer{make_error_code(errc::stopped)};
+    if (entry) answer = co_await await_answer(entry, started_here);
+    if (!answer) {
+      failures.push_back({.path = std::move(paths[i]), .reason = answer.error().message()});
+    } else if (answer->status != 200) {
+      const vault::response as_vault{.status = answer->status, .content_type = {},
+                                     .body = answer->body, .headers = {}};
+      failures.push_back({.path = std::move(paths[i]), .reason = refusal_reason(as_vault)});
+    }
+  }
+  co_return failures;
+}
+
+dynamic_answer lease_store::serve(const path_entry& entry, cache_state cache) const {
+  const auto now = clock_.now();
+  if (entry.current && !expired(entry.current->expiry(), now)) {
+    if (cache == cache_state::hit) ++stats_.hits;
+    return {.status = 200, .content_type = "application/json",
+            .body = entry.current->secret.render(seconds_left(entry.current->expiry(), now)),
+            .cache = cache};
+  }
+  const std::string why =
+      entry.last_error.empty() ? "new credentials are still being fetched" : entry.last_error;
+  return error_answer(503, "dynamic secret " + entry.path +
+                               " expired and could not be renewed: " + why);
+}
+
+net::awaitable<void> lease_store::maintain(std::shared_ptr<path_entry> entry) {
+  // Cancellation (stop()) must end this loop quietly: operations report operation_aborted
+  // instead of throwing, and every wait checks for it.
+  co_await net::this_coro::throw_if_cancelled(false);
+
+  auto outcome = co_await fetch(*entry);
+  if (is_cancelled(co_await net::this_coro::cancellation_state)) {
+    outcome = fetch_outcome{.lease = {}, .refusal = {}, .error = errc::stopped, .reason = {}};
+  }
+  finish_first_fetch(*entry, outcome);
+  if (!entry->current) co_return;
+
+  core::backoff retry{retry_.initial, retry_.max, retry_.jitter, random_};
+  for (;;) {
+    const auto& lease = *entry->current;
+    if (!co_await sleep_until(rotation_due(lease.granted_at, lease.granted, config_.renew_at))) {
+      co_return;
+    }
+    const auto step = choose_step(config_.strategy, entry->current->secret.renewable(),
+                                  entry->current->capped);
+    if (step == next_step::renew) {
+      if (co_await renew(*entry)) continue;
+      if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
+    }
+    if (!co_await rotate(*entry, retry)) co_return;
+  }
+}
+
+void lease_store::finish_first_fetch(path_entry& entry, fetch_outcome& outcome) {
+  entry.first_fetch_pending = false;
+  if (outcome.lease) {
+    make_current(entry, outcome);
+  } else {
+    // Nothing is stored for a refused or failed first fetch: the next request asks again.
+    if (outcome.refusal) {
+      auto& answer = *outcome.refusal;
+      entry.first_outcome = dynamic_answer{.status = answer.status,
+                                           .content_type = std::move(answer.content_type),
+                                           .body = std::move(answer.body),
+                                           .cache = cache_state::miss};
+    } else {
+      entry.first_outcome = result<dynamic_answer>{outcome.error};
+    }
+    log_->warn("dynamic secret {}: no credentials: {}", entry.path, outcome.reason);
+    if (const auto it = entries_.find(entry.path); it != entries_.end() && it->second.get() == &entry) {
+      entries_.erase(it);
+    }
+  }
+  entry.first_fetch_done.cancel();
+}
+
+void lease_store::make_current(path_entry& entry, fetch_outcome& outcome) {
+  const auto now = clock_.now();
+  std::erase_if(entry.retired, [now](const retired_lease& old) { return expired(old.expiry, now); });
+  const bool rotated = entry.current.has_value();
+  if (rotated && !expired(entry.current->expiry(), now)) {
+    // Left to run out, not revoked: a connection opened with these creds keeps its time.
+    entry.retired.push_back(
+        {.lease_id = entry.current->secret.lease_id(), .expiry = entry.current->expiry()});
+  }
+  entry.current = std::move(outcome.lease);
+  entry.last_failed = false;
+  entry.expiry_counted = false;
+  entry.last_error.clear();
+  log_->info("dynamic secret {}: new credentials, lease {}s", entry.path,
+             entry.current->secret.lease_duration());
+  log_->debug("dynamic secret {}: lease id {}", entry.path, entry.current->secret.lease_id());
+  if (!rotated) return;
+  ++entry.rotations;
+  ++stats_.rotations;
+  if (change_handlers_.empty()) return;
+  const auto data = entry.current->secret.data();
+  for (const auto& handler : change_handlers_) handler(entry.path, data);
+}
+
+net::awaitable<lease_store::fetch_outcome> lease_store::fetch(path_entry& entry) {
+  const auto* token = tokens_.current_token();
+  if (token == nullptr) {
+    const error_code error = errc::no_token;
+    co_return fetch_outcome{.lease = {}, .refusal = {}, .error = error, .reason = error.message()};
+  }
+  vault::request request{.method = http::verb::get, .target = "/v1/" + entry.path, .body = {},
+                         .token = token, .headers = {}};
+  const auto sent = clock_.now();
+  ++stats_.fetches;
+  entry.in_flight = true;
+  auto answer = co_await upstream_.async_send(std::move(request));
+  entry.in_flight = false;
+  if (!answer) {
+    co_return fetch_outcome{.lease = {}, .refusal = {}, .error = answer.error(),
+                            .reason = answer.error().message()};
+  }
+  auto secret = dynamic_secret::parse(*answer);
+  if (!secret || secret->lease_duration() <= 0) {
+    // A refusal, or an answer without a lease this store could track: passed on as it came.
+    std::string reason = secret ? "answer without a lease" : refusal_reason(*answer);
+    co_return fetch_outcome{.lease = {}, .refusal = std::move(*answer), .error = {},
+                            .reason = std::move(reason)};
+  }
+  const auto granted = seconds{secret->lease_duration()};
+  co_return fetch_outcome{.lease = held_lease{.secret = std::move(*secret), .granted_at = sent,
+                                              .granted = granted, .capped = false},
+                          .refusal = {}, .error = {}, .reason = {}};
+}
+
+net::awaitable<bool> lease_store::renew(path_entry& entry) {
+  auto& lease = *entry.current;
+  const auto* token = tokens_.current_token();
+  std::string reason;
+  if (token == nullptr) {
+    reason = error_code{errc::no_token}.message();
+  } else {
+    const long long increment = lease.secret.lease_duration();
+    const nlohmann::json body = {{"lease_id", lease.secret.lease_id()}, {"increment", increment}};
+    vault::request request{.method = http::verb::put, .target = "/v1/sys/leases/renew",
+                           .body = core::secret_string{body.dump()}, .token = token,
+                           .headers = {}};
+    const auto sent = clock_.now();
+    entry.in_flight = true;
+    const auto answer = co_await upstream_.async_send(std::move(request));
+    entry.in_flight = false;
+    if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return false;
+    if (!answer) {
+      reason = answer.error().message();
+    } else if (auto parsed = vault::parse_envelope(*answer); !parsed) {
+      // "past the max TTL, cannot renew" lands here too: new creds are the way on.
+      reason = refusal_reason(*answer);
+    } else if (parsed->lease_duration <= 0) {
+      reason = "renewal granted no time";
+    } else {
+      lease.granted_at = sent;
+      lease.granted = seconds{parsed->lease_duration};
+      lease.capped = renewal_capped(increment, parsed->lease_duration, parsed->warnings);
+      ++entry.renewals;
+      ++stats_.renewals;
+      log_->info("dynamic secret {}: lease renewed for {}s{}", entry.path,
+                 parsed->lease_duration, lease.capped ? " (max TTL reached, rotating next)" : "");
+      co_return true;
+    }
+  }
+  ++entry.failures;
+  ++stats_.failures;
+  log_->warn("dynamic secret {}: renewal failed, rotating instead: {}", entry.path, reason);
+  co_return false;
+}
+
+net::awaitable<bool> lease_store::rotate(path_entry& entry, core::backoff& retry) {
+  retry.reset();
+  for (;;) {
+    auto outcome = co_await fetch(entry);
+    if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return false;
+    if (outcome.lease) {
+      make_current(entry, outcome);
+      co_return true;
+    }
+    ++entry.failures;
+    ++stats_.failures;
+    entry.last_failed = true;
+    entry.last_error = std::move(outcome.reason);
+    const auto now = clock_.now();
+    const auto expiry = entry.current->expiry();
+    if (expired(expiry, now) && !entry.expiry_counted) {
+      entry.expiry_counted = true;
+      ++stats_.expirations;
+      log_->error("dynamic secret {}: lease expired, no new credentials: {}", entry.path,
+                  entry.last_error);
+    } else {
+      log_->warn("dynamic secret {}: rotation failed ({}s of lease left): {}", entry.path,
+                 seconds_left(expiry, now), entry.last_error);
+    }
+    if (!co_await sleep_until(now + retry_wait(retry.next(), now, expiry))) co_return false;
+  }
+}
+
+net::awaitable<bool> lease_store::sleep_until(core::time_point due) {
+  steady_timer timer{executor_};
+  timer.expires_after(due - clock_.now());
+  const auto [ec] = co_await timer.async_wait();
+  co_return !ec;
+}
+
+std::vector<path_status> lease_store::snapshot() const {
+  const auto now = clock_.now();
+  std::vector<path_status> out;
+  out.reserve(entries_.size());
+  for (const auto& [path, entry] : entries_) {
+    const bool held = entry->current.has_value();
+    const bool lease_expired = held && expired(entry->current->expiry(), now);
+    out.push_back({.path = path,
+                   .state = classify_state(entry->in_flight || entry->first_fetch_pending,
+                                           entry->last_failed, lease_expired),
+                   .seconds_left = held ? seconds_left(entry->current->expiry(), now) : 0,
+                   .rotations = entry->rotations,
+                   .renewals = entry->renewals,
+                   .failures = entry->failures,
+                   .last_error = entry->last_error});
+  }
+  return out;
+}
+
+net::awaitable<void> lease_store::async_revoke_all(core::duration deadline) {
+  using namespace net::experimental::awaitable_operators;
+  stop();
+  const auto now = clock_.now();
+  std::vector<std::string> lease_ids;
+  for (const auto& [path, entry] : entries_) {
+    if (entry->current && !expired(entry->current->expiry(), now)) {
+      lease_ids.push_back(entry->current->secret.lease_id());
+    }
+    for (const auto& old : entry->retired) {
+      if (!expired(old.expiry, now)) lease_ids.push_back(old.lease_id);
+    }
+  }
+  // Revoked creds must not be served, and nothing is left to revoke twice.
+  entries_.clear();
+  if (lease_ids.empty()) co_return;
+
+  steady_timer timer{executor_};
+  timer.expires_after(deadline);
+  const auto outcome = co_await (revoke(std::move(lease_ids)) || timer.async_wait());
+  if (outcome.index() == 1) {
+    log_->warn("revoking leases at shutdown: deadline passed, the rest are left to expire");
+  }
+}
+
+net::awaitable<void> lease_store::revoke(std::vector<std::string> lease_ids) {
+  for (const auto& lease_id : lease_ids) {
+    const auto* token = tokens_.current_token();
+    if (token == nullptr) {
+      log_->warn("cannot revoke {} leases at shutdown: {}", lease_ids.size(),
+                 error_code{errc::no_token}.message());
+      co_return;
+    }
+    const nlohmann::json body = {{"lease_id", lease_id}};
+    vault::request request{.method = http::verb::put, .target = "/v1/sys/leases/revoke",
+                           .body = core::secret_string{body.dump()}, .token = token,
+                           .headers = {}};
+    const auto answer = co_await upstream_.async_send(std::move(request));
+    // Cut off by the deadline: async_revoke_all says so once.
+    if (!answer && answer.error() == net::error::operation_aborted) co_return;
+    if (answer && answer->status >= 200 && answer->status <= 299) {
+      ++stats_.revocations;
+      log_->debug("revoked lease {}", lease_id);
+    } else {
+      log_->warn("revoking a lease at shutdown failed: {}",
+                 answer ? refusal_reason(*answer) : answer.error().message());
+    }
+  }
+}
+
+}  // namespace sidecar::lease

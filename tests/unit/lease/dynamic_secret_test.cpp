@@ -1,0 +1,62 @@
+#include <sidecar/lease/dynamic_secret.hpp>
+#include <sidecar/vault/errc.hpp>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+using namespace sidecar;
+
+namespace {
+
+vault::response answer(unsigned status, std::string body) {
+  return {.status = status, .content_type = "application/json",
+          .body = core::secret_string{std::move(body)}, .headers = {}};
+}
+
+constexpr const char* creds_body =
+    R"({"request_id":"r-1","lease_id":"database/creds/app/abc","renewable":true,)"
+    R"("lease_duration":3600,"data":{"username":"v-app-1","password":"s3cr3t"},)"
+    R"("wrap_info":null,"warnings":null,"auth":null,"mount_type":"database"})";
+
+}  // namespace
+
+TEST_CASE("dynamic_secret: parse keeps the lease fields", "[lease]") {
+  const auto secret = lease::dynamic_secret::parse(answer(200, creds_body));
+  REQUIRE(secret.has_value());
+  CHECK(secret->lease_id() == "database/creds/app/abc");
+  CHECK(secret->renewable());
+  CHECK(secret->lease_duration() == 3600);
+  CHECK(secret->data()["username"] == "v-app-1");
+  CHECK(secret->data()["password"] == "s3cr3t");
+}
+
+TEST_CASE("dynamic_secret: render is Vault's envelope with only lease_duration changed",
+          "[lease]") {
+  const auto secret = lease::dynamic_secret::parse(answer(200, creds_body));
+  REQUIRE(secret.has_value());
+  const auto rendered = secret->render(2879);
+  std::string expected = creds_body;
+  expected.replace(expected.find("3600"), 4, "2879");
+  CHECK(rendered.reveal() == expected);
+  // The rendered body is a secret: it never prints.
+  CHECK(fmt::format("{}", rendered) == "***");
+}
+
+TEST_CASE("dynamic_secret: an error status becomes its vault errc", "[lease]") {
+  const auto refused = lease::dynamic_secret::parse(
+      answer(403, R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})"));
+  REQUIRE(refused.has_error());
+  CHECK(refused.error() == vault::errc::permission_denied);
+  const auto sealed = lease::dynamic_secret::parse(answer(503, R"({"errors":["Vault is sealed"]})"));
+  REQUIRE(sealed.has_error());
+  CHECK(sealed.error() == vault::errc::sealed);
+}
+
+TEST_CASE("dynamic_secret: a body without a data object is malformed", "[lease]") {
+  for (const char* body : {"not json", "[]", R"({"lease_id":"x","lease_duration":10})",
+                           R"({"lease_id":"x","lease_duration":10,"data":null})"}) {
+    const auto parsed = lease::dynamic_secret::parse(answer(200, body));
+    REQUIRE(parsed.has_error());
+    CHECK(parsed.error() == vault::errc::malformed_response);
+  }
+}

@@ -20,7 +20,8 @@ boost::system::result<upstream_address, std::string> parse_address(std::string_v
     return std::string{"the scheme must be http or https"};
   }
   if (url.has_userinfo()) return std::string{"user info is not allowed"};
-  if (url.has_query() || url.has_fragment()) return std::string{"a query or fragment is not allowed"};
+  if (url.has_query() || url.has_fragment())
+    return std::string{"a query or fragment is not allowed"};
   if (const auto path = url.encoded_path(); !path.empty() && path != "/") {
     return std::string{"a path is not allowed (requests go to /v1/...)"};
   }
@@ -38,15 +39,15 @@ boost::system::result<upstream_address, std::string> parse_address(std::string_v
     const std::string_view digits = url.port();
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() ||
-        value == 0 || value > 65535) {
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || value == 0 ||
+        value > 65535) {
       return std::string{"the port must be a number from 1 to 65535"};
     }
     out.port = static_cast<std::uint16_t>(value);
   }
 
-  out.host_header = url.host_type() == boost::urls::host_type::ipv6 ? "[" + out.host + "]"
-                                                                     : out.host;
+  out.host_header =
+      url.host_type() == boost::urls::host_type::ipv6 ? "[" + out.host + "]" : out.host;
   if (out.port != default_port) out.host_header += ":" + std::to_string(out.port);
   return out;
 }

@@ -1,8 +1,7 @@
-#include <sidecar/vault/beast_client.hpp>
-
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>
 #include <sidecar/vault/address.hpp>
+#include <sidecar/vault/beast_client.hpp>
 #include <sidecar/vault/errc.hpp>
 #include <sidecar/vault/retry.hpp>
 #include <sidecar/vault/tls_context.hpp>
@@ -60,14 +59,19 @@ std::string describe(const result<response>& answer) {
 }  // namespace
 
 beast_client::beast_client(net::any_io_executor executor, const config::vault_config& vault,
-                           core::clock& clock, core::uniform_source random,
-                           client_limits limits)
+                           core::clock& clock, core::uniform_source random, client_limits limits)
+    : beast_client{std::move(executor), vault, parse_or_throw(vault.address), clock,
+                   std::move(random),   limits} {}
+
+beast_client::beast_client(net::any_io_executor executor, const config::vault_config& vault,
+                           upstream_address address, core::clock& clock,
+                           core::uniform_source random, client_limits limits)
     : executor_{std::move(executor)},
       config_{vault},
       random_{std::move(random)},
       limits_{limits},
-      tls_{tls_for(parse_or_throw(vault.address), vault)},
-      target_{target_for(parse_or_throw(vault.address), vault, tls_)},
+      tls_{tls_for(address, vault)},
+      target_{target_for(std::move(address), vault, tls_)},
       pool_{executor_, clock, limits.max_connections, limits.idle_timeout} {
   if (target_.tls != nullptr && vault.tls_skip_verify) {
     core::logger("vault")->warn(

@@ -1,23 +1,20 @@
-#include <sidecar/vault/connection.hpp>
-
 #include <sidecar/core/log.hpp>
+#include <sidecar/vault/connection.hpp>
 #include <sidecar/vault/errc.hpp>
 #include <sidecar/vault/retry.hpp>
-
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-
-#include <sys/socket.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <array>
 #include <cerrno>
 #include <string_view>
+#include <sys/socket.h>
 
 namespace sidecar::vault {
 namespace {
@@ -32,8 +29,8 @@ constexpr std::size_t header_limit = 64 * 1024;
 // (Connection, Content-Length, Transfer-Encoding) are the relaying server's own business; Date
 // and Server describe Vault's host, not the answer.
 constexpr std::array<std::string_view, 6> relayed_headers{
-    "Retry-After",       "Warning",           "Location",
-    "X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset",
+    "Retry-After",           "Warning",           "Location", "X-Ratelimit-Limit",
+    "X-Ratelimit-Remaining", "X-Ratelimit-Reset",
 };
 
 bool relayed(std::string_view name) noexcept {
@@ -48,7 +45,7 @@ std::variant<beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>> make_strea
   using tls_stream = beast::ssl_stream<beast::tcp_stream>;
   if (target.tls != nullptr) {
     return std::variant<beast::tcp_stream, tls_stream>{std::in_place_type<tls_stream>, executor,
-                                                        *target.tls};
+                                                       *target.tls};
   }
   return std::variant<beast::tcp_stream, tls_stream>{std::in_place_type<beast::tcp_stream>,
                                                      executor};
@@ -70,10 +67,9 @@ response to_response(http::response<secret_body, secret_fields>& message) {
 // One exchange over either stream type; the deadline lives in the lowest (TCP) layer, which
 // also bounds the TLS records underneath. Failures come back raw, for the log.
 template <class Stream>
-net::awaitable<exchange_outcome> exchange_on(Stream& stream,
-                                             beast::basic_flat_buffer<cleansing_allocator<char>>& buffer,
-                                             const wire_request& wire, connection::deadline until,
-                                             std::size_t body_limit) {
+net::awaitable<exchange_outcome> exchange_on(
+    Stream& stream, beast::basic_flat_buffer<cleansing_allocator<char>>& buffer,
+    const wire_request& wire, connection::deadline until, std::size_t body_limit) {
   exchange_outcome out;
   auto& tcp = beast::get_lowest_layer(stream);
   tcp.expires_at(until);
@@ -138,18 +134,17 @@ error_code connection::prepare_tls() {
     return {static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()};
   }
   if (!target_.verify) return {};
-  stream.set_verify_callback(
-      [this, check = ssl::host_name_verification{target_.verify_name}](
-          bool preverified, ssl::verify_context& context) {
-        const bool ok = check(preverified, context);
-        if (!ok && certificate_problem_.empty()) {
-          const int error = X509_STORE_CTX_get_error(context.native_handle());
-          certificate_problem_ = error != X509_V_OK
-                                     ? X509_verify_cert_error_string(error)
-                                     : "the certificate does not match " + target_.verify_name;
-        }
-        return ok;
-      });
+  stream.set_verify_callback([this, check = ssl::host_name_verification{target_.verify_name}](
+                                 bool preverified, ssl::verify_context& context) {
+    const bool ok = check(preverified, context);
+    if (!ok && certificate_problem_.empty()) {
+      const int error = X509_STORE_CTX_get_error(context.native_handle());
+      certificate_problem_ = error != X509_V_OK
+                                 ? X509_verify_cert_error_string(error)
+                                 : "the certificate does not match " + target_.verify_name;
+    }
+    return ok;
+  });
   return {};
 }
 
@@ -188,8 +183,8 @@ net::awaitable<error_code> connection::async_open(deadline until) {
       co_return make_error_code(errc::tls_failure);
     }
     tcp().expires_at(until);
-    const auto [handshake_ec] = co_await stream->async_handshake(ssl::stream_base::client,
-                                                                 use_result);
+    const auto [handshake_ec] =
+        co_await stream->async_handshake(ssl::stream_base::client, use_result);
     if (handshake_ec) {
       const auto failure = classify_transport_error(handshake_ec);
       if (failure == errc::tls_failure) log_tls_failure(handshake_ec);
@@ -204,12 +199,13 @@ net::awaitable<exchange_outcome> connection::async_exchange(const wire_request& 
                                                             deadline until,
                                                             std::size_t body_limit) {
   if (std::chrono::steady_clock::now() >= until) {
-    co_return exchange_outcome{.failure = make_error_code(errc::timeout), .answer_started = false,
-                               .keep_alive = false, .answer = {}};
+    co_return exchange_outcome{.failure = make_error_code(errc::timeout),
+                               .answer_started = false,
+                               .keep_alive = false,
+                               .answer = {}};
   }
   auto out = co_await std::visit(
-      [&](auto& stream) { return exchange_on(stream, buffer_, wire, until, body_limit); },
-      stream_);
+      [&](auto& stream) { return exchange_on(stream, buffer_, wire, until, body_limit); }, stream_);
   if (out.failure) {
     const auto raw = out.failure;
     out.failure = classify_transport_error(raw);

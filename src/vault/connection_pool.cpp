@@ -1,5 +1,4 @@
 #include <sidecar/vault/connection_pool.hpp>
-
 #include <sidecar/vault/errc.hpp>
 
 #include <utility>

@@ -1,6 +1,5 @@
-#include <sidecar/vault/retry.hpp>
-
 #include <sidecar/vault/errc.hpp>
+#include <sidecar/vault/retry.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>

@@ -1,9 +1,8 @@
 #include <sidecar/vault/tls_context.hpp>
 
+#include <boost/system/system_error.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
-#include <boost/system/system_error.hpp>
 
 #include <stdexcept>
 #include <string>

@@ -4,6 +4,7 @@
 #include <sidecar/core/asio.hpp>
 #include <sidecar/core/backoff.hpp>
 #include <sidecar/core/clock.hpp>
+#include <sidecar/vault/address.hpp>
 #include <sidecar/vault/client.hpp>
 #include <sidecar/vault/connection.hpp>
 #include <sidecar/vault/connection_pool.hpp>
@@ -19,9 +20,9 @@ namespace sidecar::vault {
 
 /// Limits that are not user configuration; the defaults suit a sidecar talking to one Vault.
 struct client_limits {
-  std::size_t max_connections = 32;             ///< open at once; more requests wait for a slot
+  std::size_t max_connections = 32;  ///< open at once; more requests wait for a slot
   core::duration idle_timeout = std::chrono::seconds{30};  ///< an idle pooled connection is closed
-  std::size_t max_body = 16 * 1024 * 1024;      ///< bytes of answer body, else response_too_large
+  std::size_t max_body = 16 * 1024 * 1024;  ///< bytes of answer body, else response_too_large
   core::duration retry_initial = std::chrono::milliseconds{250};  ///< first backoff of a read
   core::duration retry_max = std::chrono::seconds{2};             ///< backoff ceiling
 };
@@ -45,20 +46,21 @@ struct client_stats {
 /// Retry-After, Warning, Location and X-Ratelimit-*. Redirects are returned, never followed.
 ///
 /// Each attempt has `request_timeout` for waiting for a slot, connecting, the TLS handshake,
-/// writing and reading; expiry is errc::timeout and is never retried. A read (GET, HEAD) is
-/// retried up to `max_retries` times as should_retry() decides; a write never is, except that any
-/// request whose pooled connection turns out closed before an answer began is sent once more on
-/// a fresh connection (retry_on_fresh_connection()).
+/// writing and reading; expiry is errc::timeout and is never retried. Deadlines and backoff run
+/// on real (steady) time, as Asio's timers do; the injected clock ages idle pooled connections. A
+/// read (GET, HEAD) is retried up to `max_retries` times as should_retry() decides; a write never
+/// is, except that any request whose pooled connection turns out closed before an answer began is
+/// sent once more on a fresh connection (retry_on_fresh_connection()).
 ///
-/// Thread affinity: io thread only (the executor's). Cancellation: a cancelled caller gets
-/// operation_aborted; the connection it was using is closed. Errors: vault::errc for transport
-/// failures; every HTTP answer is a response. Construction throws std::invalid_argument for a bad
-/// address or an unreadable CA, certificate or key file (start-up only). Must outlive its
-/// requests.
+/// Thread affinity: io thread only (the executor's). Cancellation: a cancelled caller stops
+/// waiting (operation_aborted); the connection it was using is closed and its slot freed. Errors:
+/// vault::errc for transport failures; every HTTP answer is a response. Construction throws
+/// std::invalid_argument for a bad address or an unreadable CA, certificate or key file (start-up
+/// only). Must outlive its requests.
 class beast_client final : public client {
  public:
-  beast_client(net::any_io_executor executor, const config::vault_config& vault,
-               core::clock& clock, core::uniform_source random, client_limits limits = {});
+  beast_client(net::any_io_executor executor, const config::vault_config& vault, core::clock& clock,
+               core::uniform_source random, client_limits limits = {});
   beast_client(const beast_client&) = delete;
   beast_client& operator=(const beast_client&) = delete;
   ~beast_client() override;
@@ -68,6 +70,10 @@ class beast_client final : public client {
   [[nodiscard]] const client_stats& stats() const noexcept { return stats_; }
 
  private:
+  beast_client(net::any_io_executor executor, const config::vault_config& vault,
+               upstream_address address, core::clock& clock, core::uniform_source random,
+               client_limits limits);
+
   /// One attempt: a slot, a connection (pooled or new), one exchange.
   net::awaitable<result<response>> async_attempt(const wire_request& wire);
   [[nodiscard]] wire_request make_wire(const request& req) const;

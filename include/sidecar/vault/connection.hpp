@@ -17,7 +17,8 @@
 namespace sidecar::vault {
 
 /// Bodies, header fields and read buffers that may carry tokens or secrets are freed cleansed.
-using secret_body = http::basic_string_body<char, std::char_traits<char>, cleansing_allocator<char>>;
+using secret_body =
+    http::basic_string_body<char, std::char_traits<char>, cleansing_allocator<char>>;
 using secret_fields = http::basic_fields<cleansing_allocator<char>>;
 using wire_request = http::request<secret_body, secret_fields>;
 

@@ -44,20 +44,20 @@ TEST_CASE("parse_address: IPv6 literal is unbracketed for connecting, bracketed 
 TEST_CASE("parse_address: refuses what does not name a server", "[vault]") {
   const char* const bad[] = {
       "",
-      "vault.example.com:8200",          // no scheme
-      "ftp://vault.example.com",         // wrong scheme
-      "unix:///run/vault.sock",          // wrong scheme
-      "https://",                        // no host
-      "https://:8200",                   // no host
-      "https://vault:0",                 // port out of range
-      "https://vault:65536",             // port out of range
-      "https://vault:12ab",              // not a number
-      "https://vault:",                  // empty port
-      "https://user:pw@vault:8200",      // user info
-      "https://vault:8200/v1",           // a path
-      "https://vault:8200/?x=1",         // a query
-      "https://vault:8200/#top",         // a fragment
-      "https://vault 1:8200",            // not a URL
+      "vault.example.com:8200",      // no scheme
+      "ftp://vault.example.com",     // wrong scheme
+      "unix:///run/vault.sock",      // wrong scheme
+      "https://",                    // no host
+      "https://:8200",               // no host
+      "https://vault:0",             // port out of range
+      "https://vault:65536",         // port out of range
+      "https://vault:12ab",          // not a number
+      "https://vault:",              // empty port
+      "https://user:pw@vault:8200",  // user info
+      "https://vault:8200/v1",       // a path
+      "https://vault:8200/?x=1",     // a query
+      "https://vault:8200/#top",     // a fragment
+      "https://vault 1:8200",        // not a URL
   };
   for (const char* text : bad) {
     INFO("address \"" << text << "\"");

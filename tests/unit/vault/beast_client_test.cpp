@@ -1,15 +1,12 @@
-#include <sidecar/vault/beast_client.hpp>
-
-#include "scripted_server.hpp"
-
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>
+#include <sidecar/vault/beast_client.hpp>
 #include <sidecar/vault/errc.hpp>
 
+#include <catch2/catch.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 
-#include <catch2/catch.hpp>
-
+#include "scripted_server.hpp"
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -134,7 +131,8 @@ class test_pki {
     dir_ = pattern;
     make_ca("ca");
     make_ca("other_ca");
-    make_leaf("server", "subjectAltName=IP:127.0.0.1,DNS:vault.test\nextendedKeyUsage=serverAuth\n");
+    make_leaf("server",
+              "subjectAltName=IP:127.0.0.1,DNS:vault.test\nextendedKeyUsage=serverAuth\n");
     make_leaf("client", "extendedKeyUsage=clientAuth\n");
   }
   ~test_pki() {
@@ -162,8 +160,9 @@ class test_pki {
     }
     openssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name +
             ".key -out " + name + ".csr -subj '/CN=" + name + "'");
-    openssl("x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out " +
-            name + ".pem -extfile " + name + ".ext");
+    openssl("x509 -req -in " + name +
+            ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out " + name +
+            ".pem -extfile " + name + ".ext");
   }
 
   std::filesystem::path dir_;
@@ -171,30 +170,33 @@ class test_pki {
 
 }  // namespace
 
-TEST_CASE("beast_client: answers status, content type, body and the relayed headers",
-          "[vault]") {
+TEST_CASE("beast_client: answers status, content type, body and the relayed headers", "[vault]") {
   net::io_context io;
   scripted_server server{io};
   server.script({.action = scripted_reply::kind::answer,
                  .status = 200,
                  .body = R"({"data":{"password":"hunter2"}})",
-                 .headers = {{"Warning", "199 - careful"}, {"X-Internal", "not relayed"},
+                 .headers = {{"Warning", "199 - careful"},
+                             {"X-Internal", "not relayed"},
                              {"Retry-After", "3"}},
                  .delay = {},
                  .keep_alive = true});
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(get("/v1/kv-demo/data/app"));
-    REQUIRE(answer.has_value());
-    CHECK(answer->status == 200);
-    CHECK(answer->content_type == "application/json");
-    CHECK(answer->body.reveal() == R"({"data":{"password":"hunter2"}})");
-    CHECK(header(*answer, "Warning") == "199 - careful");
-    CHECK(header(*answer, "Retry-After") == "3");
-    CHECK(header(*answer, "X-Internal").empty());
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(get("/v1/kv-demo/data/app"));
+        REQUIRE(answer.has_value());
+        CHECK(answer->status == 200);
+        CHECK(answer->content_type == "application/json");
+        CHECK(answer->body.reveal() == R"({"data":{"password":"hunter2"}})");
+        CHECK(header(*answer, "Warning") == "199 - careful");
+        CHECK(header(*answer, "Retry-After") == "3");
+        CHECK(header(*answer, "X-Internal").empty());
+      },
+      &server);
   REQUIRE(server.requests().size() == 1);
   CHECK(server.requests()[0].target == "/v1/kv-demo/data/app");
 }
@@ -209,15 +211,18 @@ TEST_CASE("beast_client: sends Host, the token once, namespace, user agent and X
   vault::beast_client client{io.get_executor(), settings, clock, no_jitter()};
   const core::secret_string token{std::string{"hvs.the-token"}};
 
-  run(io, [&]() -> net::awaitable<void> {
-    auto write = post("/v1/auth/approle/login", R"({"role_id":"r","secret_id":"s"})");
-    write.token = &token;
-    write.headers = {{"X-Vault-Wrap-TTL", "60s"}, {"x-vault-token", "smuggled"}};
-    const auto written = co_await client.async_send(std::move(write));
-    REQUIRE(written.has_value());
-    const auto read = co_await client.async_send(get("/v1/sys/health"));
-    REQUIRE(read.has_value());
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        auto write = post("/v1/auth/approle/login", R"({"role_id":"r","secret_id":"s"})");
+        write.token = &token;
+        write.headers = {{"X-Vault-Wrap-TTL", "60s"}, {"x-vault-token", "smuggled"}};
+        const auto written = co_await client.async_send(std::move(write));
+        REQUIRE(written.has_value());
+        const auto read = co_await client.async_send(get("/v1/sys/health"));
+        REQUIRE(read.has_value());
+      },
+      &server);
 
   REQUIRE(server.requests().size() == 2);
   const auto& first = server.requests()[0];
@@ -245,13 +250,16 @@ TEST_CASE("beast_client: 100 sequential reads share a keep-alive connection", "[
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    for (int i = 0; i < 100; ++i) {
-      const auto answer = co_await client.async_send(get("/v1/kv-demo/data/app"));
-      REQUIRE(answer.has_value());
-      REQUIRE(answer->status == 200);
-    }
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 100; ++i) {
+          const auto answer = co_await client.async_send(get("/v1/kv-demo/data/app"));
+          REQUIRE(answer.has_value());
+          REQUIRE(answer->status == 200);
+        }
+      },
+      &server);
   CHECK(server.requests().size() == 100);
   CHECK(server.accepted() <= 2);
   CHECK(client.stats().connections_opened == server.accepted());
@@ -265,21 +273,24 @@ TEST_CASE("beast_client: an idle connection is closed after the idle timeout, th
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer_a = co_await client.async_send(get("/v1/a"));
-    REQUIRE(answer_a.has_value());
-    clock.advance(29s);  // under the 30 s idle timeout: reused
-    const auto answer_b = co_await client.async_send(get("/v1/b"));
-    REQUIRE(answer_b.has_value());
-    CHECK(server.accepted() == 1);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer_a = co_await client.async_send(get("/v1/a"));
+        REQUIRE(answer_a.has_value());
+        clock.advance(29s);  // under the 30 s idle timeout: reused
+        const auto answer_b = co_await client.async_send(get("/v1/b"));
+        REQUIRE(answer_b.has_value());
+        CHECK(server.accepted() == 1);
 
-    clock.advance(31s);
-    const auto answer_c = co_await client.async_send(get("/v1/c"));
-    REQUIRE(answer_c.has_value());
-    co_await settle([&] { return server.closed_by_peer() >= 1; });
-    CHECK(server.accepted() == 2);
-    CHECK(server.closed_by_peer() == 1);  // the client closed the expired one
-  }, &server);
+        clock.advance(31s);
+        const auto answer_c = co_await client.async_send(get("/v1/c"));
+        REQUIRE(answer_c.has_value());
+        co_await settle([&] { return server.closed_by_peer() >= 1; });
+        CHECK(server.accepted() == 2);
+        CHECK(server.closed_by_peer() == 1);  // the client closed the expired one
+      },
+      &server);
   CHECK(client.stats().connections_opened == 2);
   CHECK(client.stats().stale_retries == 0);
 }
@@ -287,18 +298,25 @@ TEST_CASE("beast_client: an idle connection is closed after the idle timeout, th
 TEST_CASE("beast_client: an answer with Connection close is not pooled", "[vault]") {
   net::io_context io;
   scripted_server server{io};
-  server.script({.action = scripted_reply::kind::answer, .status = 204, .body = "", .headers = {},
-                 .delay = {}, .keep_alive = false});
+  server.script({.action = scripted_reply::kind::answer,
+                 .status = 204,
+                 .body = "",
+                 .headers = {},
+                 .delay = {},
+                 .keep_alive = false});
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto first = co_await client.async_send(get("/v1/a"));
-    REQUIRE(first.has_value());
-    CHECK(first->status == 204);
-    const auto answer_b = co_await client.async_send(get("/v1/b"));
-    REQUIRE(answer_b.has_value());
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto first = co_await client.async_send(get("/v1/a"));
+        REQUIRE(first.has_value());
+        CHECK(first->status == 204);
+        const auto answer_b = co_await client.async_send(get("/v1/b"));
+        REQUIRE(answer_b.has_value());
+      },
+      &server);
   CHECK(server.accepted() == 2);
   CHECK(client.stats().stale_retries == 0);
 }
@@ -306,22 +324,29 @@ TEST_CASE("beast_client: an answer with Connection close is not pooled", "[vault
 TEST_CASE("beast_client: the deadline ends a slow request with timeout, not retried", "[vault]") {
   net::io_context io;
   scripted_server server{io};
-  server.script({.action = scripted_reply::kind::answer, .status = 200, .body = "{}",
-                 .headers = {}, .delay = 5s, .keep_alive = true});
+  server.script({.action = scripted_reply::kind::answer,
+                 .status = 200,
+                 .body = "{}",
+                 .headers = {},
+                 .delay = 5s,
+                 .keep_alive = true});
   core::manual_clock clock;
   auto settings = settings_for(server.address());
   settings.request_timeout = 300ms;
   vault::beast_client client{io.get_executor(), settings, clock, no_jitter(), fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto started = std::chrono::steady_clock::now();
-    const auto answer = co_await client.async_send(get("/v1/slow"));
-    const auto elapsed = std::chrono::steady_clock::now() - started;
-    REQUIRE_FALSE(answer.has_value());
-    CHECK(answer.error() == errc::timeout);
-    CHECK(elapsed >= 250ms);
-    CHECK(elapsed < 2s);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto started = std::chrono::steady_clock::now();
+        const auto answer = co_await client.async_send(get("/v1/slow"));
+        const auto elapsed = std::chrono::steady_clock::now() - started;
+        REQUIRE_FALSE(answer.has_value());
+        CHECK(answer.error() == errc::timeout);
+        CHECK(elapsed >= 250ms);
+        CHECK(elapsed < 2s);
+      },
+      &server);
   CHECK(server.requests().size() == 1);
 }
 
@@ -353,11 +378,14 @@ TEST_CASE("beast_client: a GET is retried on 503 until it succeeds", "[vault]") 
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
                              fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(get("/v1/kv-demo/data/app"));
-    REQUIRE(answer.has_value());
-    CHECK(answer->status == 200);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(get("/v1/kv-demo/data/app"));
+        REQUIRE(answer.has_value());
+        CHECK(answer->status == 200);
+      },
+      &server);
   CHECK(server.requests().size() == 3);
   CHECK(client.stats().retries == 2);
   CHECK(client.stats().requests_sent == 3);
@@ -371,11 +399,14 @@ TEST_CASE("beast_client: a POST answered 503 is not retried", "[vault]") {
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
                              fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(post("/v1/kv/x", R"({"a":1})"));
-    REQUIRE(answer.has_value());
-    CHECK(answer->status == 503);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(post("/v1/kv/x", R"({"a":1})"));
+        REQUIRE(answer.has_value());
+        CHECK(answer->status == 503);
+      },
+      &server);
   CHECK(server.requests().size() == 1);
   CHECK(client.stats().retries == 0);
 }
@@ -388,11 +419,14 @@ TEST_CASE("beast_client: a GET answered 501 is not retried", "[vault]") {
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
                              fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(get("/v1/sys/health"));
-    REQUIRE(answer.has_value());
-    CHECK(answer->status == 501);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(get("/v1/sys/health"));
+        REQUIRE(answer.has_value());
+        CHECK(answer->status == 501);
+      },
+      &server);
   CHECK(server.requests().size() == 1);
 }
 
@@ -406,11 +440,14 @@ TEST_CASE("beast_client: max_retries bounds the repeats, then the last answer is
   settings.max_retries = 2;
   vault::beast_client client{io.get_executor(), settings, clock, no_jitter(), fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(get("/v1/kv-demo/data/app"));
-    REQUIRE(answer.has_value());
-    CHECK(answer->status == 429);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(get("/v1/kv-demo/data/app"));
+        REQUIRE(answer.has_value());
+        CHECK(answer->status == 429);
+      },
+      &server);
   CHECK(server.requests().size() == 3);
   CHECK(client.stats().retries == 2);
 }
@@ -418,55 +455,75 @@ TEST_CASE("beast_client: max_retries bounds the repeats, then the last answer is
 TEST_CASE("beast_client: a redirect is returned, not followed", "[vault]") {
   net::io_context io;
   scripted_server server{io};
-  server.script({.action = scripted_reply::kind::answer, .status = 307, .body = "",
-                 .headers = {{"Location", "https://active.vault:8200/v1/kv/x"}}, .delay = {},
+  server.script({.action = scripted_reply::kind::answer,
+                 .status = 307,
+                 .body = "",
+                 .headers = {{"Location", "https://active.vault:8200/v1/kv/x"}},
+                 .delay = {},
                  .keep_alive = true});
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
                              fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(get("/v1/kv/x"));
-    REQUIRE(answer.has_value());
-    CHECK(answer->status == 307);
-    CHECK(header(*answer, "Location") == "https://active.vault:8200/v1/kv/x");
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(get("/v1/kv/x"));
+        REQUIRE(answer.has_value());
+        CHECK(answer->status == 307);
+        CHECK(header(*answer, "Location") == "https://active.vault:8200/v1/kv/x");
+      },
+      &server);
   CHECK(server.requests().size() == 1);
 }
 
 TEST_CASE("beast_client: a body over the limit is response_too_large", "[vault]") {
   net::io_context io;
   scripted_server server{io};
-  server.script({.action = scripted_reply::kind::answer, .status = 200,
-                 .body = std::string(4096, 'x'), .headers = {}, .delay = {}, .keep_alive = true});
+  server.script({.action = scripted_reply::kind::answer,
+                 .status = 200,
+                 .body = std::string(4096, 'x'),
+                 .headers = {},
+                 .delay = {},
+                 .keep_alive = true});
   core::manual_clock clock;
   auto limits = fast_retries();
   limits.max_body = 1024;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
                              limits};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(get("/v1/big"));
-    REQUIRE_FALSE(answer.has_value());
-    CHECK(answer.error() == errc::response_too_large);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(get("/v1/big"));
+        REQUIRE_FALSE(answer.has_value());
+        CHECK(answer.error() == errc::response_too_large);
+      },
+      &server);
   CHECK(server.requests().size() == 1);
 }
 
 TEST_CASE("beast_client: bytes that are not HTTP are malformed_response", "[vault]") {
   net::io_context io;
   scripted_server server{io};
-  server.script({.action = scripted_reply::kind::garbage, .status = 0, .body = "", .headers = {},
-                 .delay = {}, .keep_alive = true});
+  server.script({.action = scripted_reply::kind::garbage,
+                 .status = 0,
+                 .body = "",
+                 .headers = {},
+                 .delay = {},
+                 .keep_alive = true});
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
                              fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(get("/v1/x"));
-    REQUIRE_FALSE(answer.has_value());
-    CHECK(answer.error() == errc::malformed_response);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(get("/v1/x"));
+        REQUIRE_FALSE(answer.has_value());
+        CHECK(answer.error() == errc::malformed_response);
+      },
+      &server);
   CHECK(server.requests().size() == 1);
 }
 
@@ -474,48 +531,63 @@ TEST_CASE("beast_client: closed without an answer is unreachable; a GET is retri
           "[vault]") {
   net::io_context io;
   scripted_server server{io};
-  const scripted_reply hang_up{.action = scripted_reply::kind::close, .status = 0, .body = "",
-                               .headers = {}, .delay = {}, .keep_alive = true};
+  const scripted_reply hang_up{.action = scripted_reply::kind::close,
+                               .status = 0,
+                               .body = "",
+                               .headers = {},
+                               .delay = {},
+                               .keep_alive = true};
   server.script(hang_up);
   server.script(hang_up);
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
                              fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto write = co_await client.async_send(post("/v1/kv/x", "{}"));
-    REQUIRE_FALSE(write.has_value());
-    CHECK(write.error() == errc::unreachable);
-    CHECK(server.requests().size() == 1);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto write = co_await client.async_send(post("/v1/kv/x", "{}"));
+        REQUIRE_FALSE(write.has_value());
+        CHECK(write.error() == errc::unreachable);
+        CHECK(server.requests().size() == 1);
 
-    const auto read = co_await client.async_send(get("/v1/kv/x"));
-    REQUIRE(read.has_value());
-    CHECK(read->status == 200);
-  }, &server);
+        const auto read = co_await client.async_send(get("/v1/kv/x"));
+        REQUIRE(read.has_value());
+        CHECK(read->status == 200);
+      },
+      &server);
   CHECK(server.requests().size() == 3);
   CHECK(client.stats().retries == 1);
   CHECK(client.stats().stale_retries == 0);
 }
 
-TEST_CASE("beast_client: a pooled connection closed before answering is retried once fresh, even "
-          "for a POST",
-          "[vault]") {
+TEST_CASE(
+    "beast_client: a pooled connection closed before answering is retried once fresh, even "
+    "for a POST",
+    "[vault]") {
   net::io_context io;
   scripted_server server{io};
   server.script(200);
-  server.script({.action = scripted_reply::kind::close, .status = 0, .body = "", .headers = {},
-                 .delay = {}, .keep_alive = true});
+  server.script({.action = scripted_reply::kind::close,
+                 .status = 0,
+                 .body = "",
+                 .headers = {},
+                 .delay = {},
+                 .keep_alive = true});
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
                              fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer_a = co_await client.async_send(get("/v1/a"));
-    REQUIRE(answer_a.has_value());
-    const auto write = co_await client.async_send(post("/v1/kv/x", "{}"));
-    REQUIRE(write.has_value());
-    CHECK(write->status == 200);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer_a = co_await client.async_send(get("/v1/a"));
+        REQUIRE(answer_a.has_value());
+        const auto write = co_await client.async_send(post("/v1/kv/x", "{}"));
+        REQUIRE(write.has_value());
+        CHECK(write->status == 200);
+      },
+      &server);
   CHECK(server.accepted() == 2);
   CHECK(server.requests().size() == 3);
   CHECK(client.stats().stale_retries == 1);
@@ -526,8 +598,12 @@ TEST_CASE("beast_client: past max connections, requests wait for a slot", "[vaul
   net::io_context io;
   scripted_server server{io};
   for (int i = 0; i < 6; ++i) {
-    server.script({.action = scripted_reply::kind::answer, .status = 200, .body = "{}",
-                   .headers = {}, .delay = 50ms, .keep_alive = true});
+    server.script({.action = scripted_reply::kind::answer,
+                   .status = 200,
+                   .body = "{}",
+                   .headers = {},
+                   .delay = 50ms,
+                   .keep_alive = true});
   }
   core::manual_clock clock;
   auto limits = fast_retries();
@@ -536,16 +612,19 @@ TEST_CASE("beast_client: past max connections, requests wait for a slot", "[vaul
                              limits};
 
   int succeeded = 0;
-  run(io, [&]() -> net::awaitable<void> {
-    const auto executor = co_await net::this_coro::executor;
-    for (int i = 0; i < 6; ++i) {
-      net::co_spawn(executor, client.async_send(get("/v1/kv/" + std::to_string(i))),
-                    [&](std::exception_ptr e, result<vault::response> answer) {
-                      if (!e && answer && answer->status == 200) ++succeeded;
-                    });
-    }
-    co_await settle([&] { return server.requests().size() == 6 && succeeded == 6; });
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto executor = co_await net::this_coro::executor;
+        for (int i = 0; i < 6; ++i) {
+          net::co_spawn(executor, client.async_send(get("/v1/kv/" + std::to_string(i))),
+                        [&](std::exception_ptr e, result<vault::response> answer) {
+                          if (!e && answer && answer->status == 200) ++succeeded;
+                        });
+        }
+        co_await settle([&] { return server.requests().size() == 6 && succeeded == 6; });
+      },
+      &server);
   CHECK(succeeded == 6);
   CHECK(server.accepted() == 2);
   CHECK(client.stats().connections_opened == 2);
@@ -573,21 +652,24 @@ TEST_CASE("beast_client: refuses a bad address or unreadable TLS files at constr
 TEST_CASE("beast_client: TLS with the right CA works and reuses the connection", "[vault]") {
   const test_pki pki;
   net::io_context io;
-  scripted_server server{io, vault_test::server_tls{.cert = pki.path("server.pem"),
-                                                    .key = pki.path("server.key"),
-                                                    .client_ca = ""}};
+  scripted_server server{
+      io, vault_test::server_tls{
+              .cert = pki.path("server.pem"), .key = pki.path("server.key"), .client_ca = ""}};
   core::manual_clock clock;
   auto settings = settings_for(server.address());
   settings.ca_cert = pki.path("ca.pem");
   vault::beast_client client{io.get_executor(), settings, clock, no_jitter(), fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    for (int i = 0; i < 3; ++i) {
-      const auto answer = co_await client.async_send(get("/v1/sys/health"));
-      REQUIRE(answer.has_value());
-      CHECK(answer->status == 200);
-    }
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 3; ++i) {
+          const auto answer = co_await client.async_send(get("/v1/sys/health"));
+          REQUIRE(answer.has_value());
+          CHECK(answer->status == 200);
+        }
+      },
+      &server);
   CHECK(server.accepted() == 1);
   CHECK(server.requests().size() == 3);
 }
@@ -596,20 +678,23 @@ TEST_CASE("beast_client: TLS with the wrong CA is tls_failure and the log names 
           "[vault]") {
   const test_pki pki;
   net::io_context io;
-  scripted_server server{io, vault_test::server_tls{.cert = pki.path("server.pem"),
-                                                    .key = pki.path("server.key"),
-                                                    .client_ca = ""}};
+  scripted_server server{
+      io, vault_test::server_tls{
+              .cert = pki.path("server.pem"), .key = pki.path("server.key"), .client_ca = ""}};
   core::manual_clock clock;
   auto settings = settings_for(server.address());
   settings.ca_cert = pki.path("other_ca.pem");
   vault::beast_client client{io.get_executor(), settings, clock, no_jitter(), fast_retries()};
   const log_capture log;
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(get("/v1/sys/health"));
-    REQUIRE_FALSE(answer.has_value());
-    CHECK(answer.error() == errc::tls_failure);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(get("/v1/sys/health"));
+        REQUIRE_FALSE(answer.has_value());
+        CHECK(answer.error() == errc::tls_failure);
+      },
+      &server);
   CHECK(server.requests().empty());
   CHECK(server.accepted() == 1);  // a certificate problem is not retried
   CHECK_THAT(log.text(), Catch::Contains("certificate verify failed") &&
@@ -620,9 +705,9 @@ TEST_CASE("beast_client: tls_server_name is the name the certificate is checked 
           "[vault]") {
   const test_pki pki;
   net::io_context io;
-  scripted_server server{io, vault_test::server_tls{.cert = pki.path("server.pem"),
-                                                    .key = pki.path("server.key"),
-                                                    .client_ca = ""}};
+  scripted_server server{
+      io, vault_test::server_tls{
+              .cert = pki.path("server.pem"), .key = pki.path("server.key"), .client_ca = ""}};
   core::manual_clock clock;
   auto matching = settings_for(server.address());
   matching.ca_cert = pki.path("ca.pem");
@@ -633,14 +718,17 @@ TEST_CASE("beast_client: tls_server_name is the name the certificate is checked 
   vault::beast_client bad{io.get_executor(), other, clock, no_jitter(), fast_retries()};
   const log_capture log;
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await good.async_send(get("/v1/sys/health"));
-    REQUIRE(answer.has_value());
-    CHECK(answer->status == 200);
-    const auto refused = co_await bad.async_send(get("/v1/sys/health"));
-    REQUIRE_FALSE(refused.has_value());
-    CHECK(refused.error() == errc::tls_failure);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await good.async_send(get("/v1/sys/health"));
+        REQUIRE(answer.has_value());
+        CHECK(answer->status == 200);
+        const auto refused = co_await bad.async_send(get("/v1/sys/health"));
+        REQUIRE_FALSE(refused.has_value());
+        CHECK(refused.error() == errc::tls_failure);
+      },
+      &server);
   CHECK_THAT(log.text(), Catch::Contains("other.test"));
 }
 
@@ -648,9 +736,9 @@ TEST_CASE("beast_client: tls_skip_verify accepts an unknown CA and warns at cons
           "[vault]") {
   const test_pki pki;
   net::io_context io;
-  scripted_server server{io, vault_test::server_tls{.cert = pki.path("server.pem"),
-                                                    .key = pki.path("server.key"),
-                                                    .client_ca = ""}};
+  scripted_server server{
+      io, vault_test::server_tls{
+              .cert = pki.path("server.pem"), .key = pki.path("server.key"), .client_ca = ""}};
   core::manual_clock clock;
   auto settings = settings_for(server.address());
   settings.ca_cert = pki.path("other_ca.pem");
@@ -659,11 +747,14 @@ TEST_CASE("beast_client: tls_skip_verify accepts an unknown CA and warns at cons
   vault::beast_client client{io.get_executor(), settings, clock, no_jitter(), fast_retries()};
   CHECK_THAT(log.text(), Catch::Contains("tls_skip_verify") && Catch::Contains("NOT verified"));
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await client.async_send(get("/v1/sys/health"));
-    REQUIRE(answer.has_value());
-    CHECK(answer->status == 200);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await client.async_send(get("/v1/sys/health"));
+        REQUIRE(answer.has_value());
+        CHECK(answer->status == 200);
+      },
+      &server);
 }
 
 TEST_CASE("beast_client: mTLS works with the client certificate and fails without", "[vault]") {
@@ -681,14 +772,17 @@ TEST_CASE("beast_client: mTLS works with the client certificate and fails withou
   vault::beast_client good{io.get_executor(), with_cert, clock, no_jitter(), fast_retries()};
   vault::beast_client bad{io.get_executor(), without_cert, clock, no_jitter(), fast_retries()};
 
-  run(io, [&]() -> net::awaitable<void> {
-    const auto answer = co_await good.async_send(get("/v1/sys/health"));
-    REQUIRE(answer.has_value());
-    CHECK(answer->status == 200);
-    const auto refused = co_await bad.async_send(get("/v1/sys/health"));
-    REQUIRE_FALSE(refused.has_value());
-    CHECK(refused.error() == errc::tls_failure);
-  }, &server);
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto answer = co_await good.async_send(get("/v1/sys/health"));
+        REQUIRE(answer.has_value());
+        CHECK(answer->status == 200);
+        const auto refused = co_await bad.async_send(get("/v1/sys/health"));
+        REQUIRE_FALSE(refused.has_value());
+        CHECK(refused.error() == errc::tls_failure);
+      },
+      &server);
   CHECK(server.requests().size() == 1);
   CHECK(server.handshake_failures() >= 1);
 }

@@ -1,5 +1,4 @@
 #include <sidecar/vault/connection_pool.hpp>
-
 #include <sidecar/vault/errc.hpp>
 
 #include <catch2/catch.hpp>
@@ -72,12 +71,18 @@ TEST_CASE("connection_pool: a released slot goes to the waiters first come, firs
     std::optional<result<connection_pool::checkout>> held{co_await pool.async_acquire(in(5000ms))};
     REQUIRE(held->has_value());
     const auto executor = co_await net::this_coro::executor;
-    net::co_spawn(executor, [&]() -> net::awaitable<void> {
-      first_waiter.emplace(co_await pool.async_acquire(in(5000ms)));
-    }, net::detached);
-    net::co_spawn(executor, [&]() -> net::awaitable<void> {
-      second_waiter.emplace(co_await pool.async_acquire(in(5000ms)));
-    }, net::detached);
+    net::co_spawn(
+        executor,
+        [&]() -> net::awaitable<void> {
+          first_waiter.emplace(co_await pool.async_acquire(in(5000ms)));
+        },
+        net::detached);
+    net::co_spawn(
+        executor,
+        [&]() -> net::awaitable<void> {
+          second_waiter.emplace(co_await pool.async_acquire(in(5000ms)));
+        },
+        net::detached);
     co_await pause(20ms);
     CHECK_FALSE(first_waiter.has_value());
     CHECK_FALSE(second_waiter.has_value());
@@ -103,9 +108,11 @@ TEST_CASE("connection_pool: a kept connection that is not usable is dropped at c
   net::io_context io;
   core::manual_clock clock;
   connection_pool pool{io.get_executor(), clock, 4, 30s};
-  const vault::connection_target target{.address = {.tls = false, .host = "127.0.0.1",
-                                                    .port = 8200, .host_header = "127.0.0.1:8200"},
-                                        .tls = nullptr, .verify_name = "127.0.0.1", .verify = true};
+  const vault::connection_target target{
+      .address = {.tls = false, .host = "127.0.0.1", .port = 8200, .host_header = "127.0.0.1:8200"},
+      .tls = nullptr,
+      .verify_name = "127.0.0.1",
+      .verify = true};
 
   run(io, [&]() -> net::awaitable<void> {
     {

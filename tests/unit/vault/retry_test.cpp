@@ -1,12 +1,10 @@
-#include <sidecar/vault/retry.hpp>
-
 #include <sidecar/vault/errc.hpp>
+#include <sidecar/vault/retry.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
-
 #include <catch2/catch.hpp>
 
 #include <vector>
@@ -47,8 +45,8 @@ TEST_CASE("should_retry: writes are never retried, whatever the outcome", "[vaul
     for (unsigned code = 100; code <= 599; ++code) {
       CHECK_FALSE(vault::should_retry(method, status(code), 0, 3));
     }
-    for (int e = static_cast<int>(errc::unreachable); e <= static_cast<int>(errc::unexpected_status);
-         ++e) {
+    for (int e = static_cast<int>(errc::unreachable);
+         e <= static_cast<int>(errc::unexpected_status); ++e) {
       CHECK_FALSE(vault::should_retry(method, failed(static_cast<errc>(e)), 0, 3));
     }
   }

@@ -18,10 +18,12 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 struct scripted_server::session {
   session(tcp::socket socket, ssl::context* tls)
-      : stream{tls != nullptr ? std::variant<beast::tcp_stream, tls_stream>{
-                                    std::in_place_type<tls_stream>, std::move(socket), *tls}
-                              : std::variant<beast::tcp_stream, tls_stream>{
-                                    std::in_place_type<beast::tcp_stream>, std::move(socket)}},
+      : stream{tls != nullptr
+                   ? std::variant<beast::tcp_stream, tls_stream>{std::in_place_type<tls_stream>,
+                                                                 std::move(socket), *tls}
+                   : std::variant<beast::tcp_stream,
+                                  tls_stream>{std::in_place_type<beast::tcp_stream>,
+                                              std::move(socket)}},
         delay{stream_executor()} {}
 
   net::any_io_executor stream_executor() {

@@ -345,8 +345,8 @@ net::awaitable<bool> lease_store::renew(path_entry& entry) {
       co_return true;
     }
   }
-  ++entry.failures;
-  ++stats_.failures;
+  // Not counted as a failure: rotating is the planned way on (Vault refuses renewals past the
+  // max TTL), and the rotation that follows counts its own failures.
   log_->warn("dynamic secret {}: renewal failed, rotating instead: {}", entry.path, reason);
   co_return false;
 }

@@ -8,6 +8,9 @@
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
 #include <algorithm>
 #include <memory>
 #include <set>
@@ -413,4 +416,80 @@ TEST_CASE("lease_store: prefetch fetches every path and reports the failures", "
   CHECK(h.vault.count(http::verb::get, app_target) == 1);
   CHECK(h.vault.count(http::verb::get, "/v1/database/creds/nope") == 1);
   CHECK(h.store->snapshot().size() == 2);
+}
+
+TEST_CASE("lease_store: a lease past its max TTL is rotated when Vault refuses the renewal",
+          "[lease]") {
+  harness h{config::lease_strategy::renew};
+  // Max TTL = TTL: at 1.6 s Vault answers "past the max TTL, cannot renew"; new creds follow.
+  h.vault.add_role(app, 2, 2);
+  h.run([](harness& t) -> net::awaitable<void> {
+    REQUIRE((co_await t.store->async_get(app)).has_value());
+    co_await sleep_for(1800ms);
+    const auto after = co_await t.store->async_get(app);
+    REQUIRE(after.has_value());
+    CHECK(after->status == 200);
+    CHECK(body_of(*after)["lease_id"] == "database/creds/app/2");
+    t.store->stop();
+  });
+  CHECK(h.vault.count(http::verb::put, "/v1/sys/leases/renew") == 1);
+  CHECK(h.stats.renewals == 0);
+  CHECK(h.stats.rotations == 1);
+  CHECK(h.stats.failures == 0);
+  const auto snapshot = h.store->snapshot();
+  REQUIRE(snapshot.size() == 1);
+  CHECK(snapshot[0].state == lease::lease_state::ok);
+}
+
+TEST_CASE("lease_store: a non-renewable lease is rotated under strategy renew", "[lease]") {
+  harness h{config::lease_strategy::renew};
+  h.vault.add_role(app, 2, 60, false);
+  h.run([](harness& t) -> net::awaitable<void> {
+    REQUIRE((co_await t.store->async_get(app)).has_value());
+    co_await sleep_for(1900ms);
+    const auto after = co_await t.store->async_get(app);
+    REQUIRE(after.has_value());
+    CHECK(body_of(*after)["lease_id"] == "database/creds/app/2");
+    CHECK(body_of(*after)["renewable"] == false);
+    t.store->stop();
+  });
+  CHECK(h.vault.count(http::verb::put, "/v1/sys/leases/renew") == 0);
+  CHECK(h.stats.rotations == 1);
+}
+
+TEST_CASE("lease_store: a cancelled caller stops waiting while the fetch goes on", "[lease]") {
+  harness h;
+  h.vault.add_role(app, 30, 60);
+  h.vault.set_delay(300ms);
+  net::cancellation_signal cancel;
+  std::optional<result<lease::dynamic_answer>> cancelled;
+  std::optional<result<lease::dynamic_answer>> patient;
+  h.run([&](harness& t) -> net::awaitable<void> {
+    net::co_spawn(
+        t.io, [](harness& u) { return u.store->async_get(app); }(t),
+        net::bind_cancellation_slot(
+            cancel.slot(), [&cancelled](const std::exception_ptr& failure,
+                                        result<lease::dynamic_answer> answer) {
+              if (!failure) cancelled = std::move(answer);
+            }));
+    net::co_spawn(t.io, [](harness& u) { return u.store->async_get(app); }(t),
+                  [&patient](const std::exception_ptr& failure,
+                             result<lease::dynamic_answer> answer) {
+                    if (!failure) patient = std::move(answer);
+                  });
+    co_await sleep_for(50ms);
+    cancel.emit(net::cancellation_type::terminal);
+    co_await sleep_for(100ms);
+    CHECK(cancelled.has_value());
+    CHECK_FALSE(patient.has_value());
+    co_await sleep_for(400ms);
+    t.store->stop();
+  });
+  REQUIRE(cancelled.has_value());
+  REQUIRE(cancelled->has_error());
+  CHECK(cancelled->error() == net::error::operation_aborted);
+  REQUIRE(patient.has_value());
+  REQUIRE(patient->has_value());
+  CHECK((*patient)->status == 200);
+  CHECK(h.vault.count(http::verb::get, app_target) == 1);
 }

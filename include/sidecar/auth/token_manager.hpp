@@ -1,0 +1,122 @@
+#pragma once
+
+#include <sidecar/auth/credentials.hpp>
+#include <sidecar/auth/token_state.hpp>
+#include <sidecar/config/config.hpp>
+#include <sidecar/core/asio.hpp>
+#include <sidecar/core/backoff.hpp>
+#include <sidecar/core/clock.hpp>
+#include <sidecar/core/result.hpp>
+#include <sidecar/core/secret_string.hpp>
+#include <sidecar/vault/client.hpp>
+#include <sidecar/vault/envelope.hpp>
+#include <sidecar/vault/token_source.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sidecar::auth {
+
+enum class token_status {
+  starting,  ///< not logged in yet
+  ok,        ///< a valid token, renewed on schedule
+  degraded,  ///< renewal failed or the token expired, policy serve_cached: Vault is not called
+  lost,      ///< renewal failed or the token expired, policy exit: the process must exit 75
+};
+
+[[nodiscard]] const char* to_string(token_status status) noexcept;
+
+/// A snapshot for health, metrics and `check`. Time points are on the injected clock.
+struct token_stats {
+  token_status status = token_status::starting;
+  bool renewable = false;
+  bool max_ttl_reached = false;
+  core::duration ttl{};                       ///< as granted by the last login or renewal
+  core::duration ttl_left{};                  ///< zero once expired
+  std::optional<core::time_point> expires;    ///< empty before login or for a TTL-less token
+  std::optional<core::time_point> next_renewal;  ///< empty when no renewal is planned
+  std::optional<core::time_point> last_renewal;  ///< the last successful renewal
+  std::string last_error;                     ///< Vault's summary or the transport error
+  std::uint64_t logins = 0;
+  std::uint64_t renewals_ok = 0;
+  std::uint64_t renewal_failures = 0;
+};
+
+/// Owns the sidecar's Vault token: one AppRole login per process, then renew-self once
+/// renew_at of the TTL has passed, checked every check_interval and exactly at the renewal
+/// point. After a failed renewal it never logs in again (the secret_id may have expired or been
+/// used up); it applies auth.on_renew_failure instead: `exit` reports the token lost, and
+/// `serve_cached` stops calling Vault and reports degraded.
+///
+/// Thread affinity: io thread only (token(), stats() included). Cancellation: async_login() and
+/// run() stop at their next wait and complete with net::error::operation_aborted.
+/// Errors: auth::errc login_refused, vault_unavailable, token_lost; the reason is in
+/// stats().last_error and in the log. No log line carries the token, its accessor, the role_id
+/// or the secret_id.
+class token_manager final : public vault::token_source {
+ public:
+  token_manager(vault::client& vault, core::clock& clock, const config::auth_config& config,
+                credentials login_credentials,
+                core::uniform_source random = core::make_random_source());
+
+  /// Logs in with AppRole (`POST /v1/auth/<mount>/login`). A refusal is final
+  /// (login_refused, after one request); an unavailable Vault is retried with jittered backoff
+  /// (1 s doubling to 30 s) until login_timeout (vault_unavailable). The credentials are
+  /// dropped after a successful login. Sends nothing once a login has succeeded.
+  net::awaitable<result<void>> async_login();
+
+  /// The renewal loop; call after a successful login. Completes with auth::errc::token_lost
+  /// when the token is lost under policy `exit`, with success once it degraded under
+  /// `serve_cached` (nothing left to do: no request is ever sent again), and with
+  /// operation_aborted when cancelled.
+  net::awaitable<result<void>> run();
+
+  /// The token for X-Vault-Token; empty before login. Stable: renewals keep the same token.
+  [[nodiscard]] const core::secret_string& token() const noexcept { return token_; }
+  /// The token's accessor (revocation and cache-clear by reference); empty before login.
+  [[nodiscard]] const core::secret_string& accessor() const noexcept { return accessor_; }
+  /// The token while it is usable (status ok); nullptr before login and once degraded or lost,
+  /// so the cache, the lease store and the proxy stop calling Vault.
+  [[nodiscard]] const core::secret_string* current_token() const noexcept override {
+    return status_ == token_status::ok ? &token_ : nullptr;
+  }
+  [[nodiscard]] token_status status() const noexcept { return status_; }
+  [[nodiscard]] token_stats stats() const;
+
+ private:
+  enum class renew_result {
+    renewed,
+    retry,    ///< transient failure (or cancelled): try again at renewal_point()
+    refused,  ///< classify_renewal_failure said permanent: apply the policy now
+  };
+
+  /// Sends a login or renew-self; an answer without an `auth` object is malformed. Records the
+  /// failure text (Vault's message, secrets redacted) in last_error_.
+  net::awaitable<result<vault::envelope>> async_auth_call(vault::request request);
+  net::awaitable<renew_result> async_renew();
+  void adopt_login(const vault::envelope& answer, core::time_point sent);
+  void adopt_renewal(const vault::envelope& answer, core::time_point sent);
+  [[nodiscard]] core::time_point renewal_point() const noexcept;
+  [[nodiscard]] result<void> give_up(const std::string& why);
+  void log_schedule(const char* event) const;
+
+  vault::client& vault_;
+  core::clock& clock_;
+  const config::auth_config& config_;
+  credentials credentials_;
+  core::secret_string token_;
+  core::secret_string accessor_;
+  token_state state_;
+  core::backoff login_backoff_;
+  core::backoff renew_backoff_;
+  std::optional<core::time_point> renew_retry_at_;  ///< after a transient failure
+  token_status status_ = token_status::starting;
+  std::optional<core::time_point> last_renewal_;
+  std::string last_error_;
+  std::uint64_t logins_ = 0;
+  std::uint64_t renewals_ok_ = 0;
+  std::uint64_t renewal_failures_ = 0;
+};
+
+}  // namespace sidecar::auth

@@ -1,0 +1,28 @@
+#include <sidecar/auth/login_failure.hpp>
+
+#include <sidecar/vault/errc.hpp>
+
+namespace sidecar::auth {
+
+login_failure login_failure_kind(boost::system::error_code error) noexcept {
+  if (error.category() != vault::error_category()) return login_failure::retryable;
+  // No default: a new vault::errc must be classified here (-Wswitch).
+  switch (static_cast<vault::errc>(error.value())) {
+    case vault::errc::bad_request:
+    case vault::errc::permission_denied:
+    case vault::errc::invalid_token:
+    case vault::errc::not_found: return login_failure::refused;
+    case vault::errc::unreachable:
+    case vault::errc::timeout:
+    case vault::errc::tls_failure:
+    case vault::errc::malformed_response:
+    case vault::errc::response_too_large:
+    case vault::errc::rate_limited:
+    case vault::errc::sealed:
+    case vault::errc::server_error:
+    case vault::errc::unexpected_status: return login_failure::retryable;
+  }
+  return login_failure::retryable;
+}
+
+}  // namespace sidecar::auth

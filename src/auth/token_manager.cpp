@@ -1,0 +1,328 @@
+#include <sidecar/auth/token_manager.hpp>
+
+#include <sidecar/auth/errc.hpp>
+#include <sidecar/auth/login_failure.hpp>
+#include <sidecar/auth/next_wakeup.hpp>
+#include <sidecar/auth/renewal_due.hpp>
+#include <sidecar/auth/renewal_failure.hpp>
+#include <sidecar/auth/ttl_capped.hpp>
+#include <sidecar/core/log.hpp>
+#include <sidecar/vault/envelope.hpp>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <initializer_list>
+#include <stdexcept>
+
+namespace sidecar::auth {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// Vault's auto-auth backs off the same way (vault-api.md §5 1.14), with a lower cap so a Vault
+// that comes back is noticed within half a minute.
+constexpr core::duration login_backoff_initial = 1s;
+constexpr core::duration login_backoff_max = 30s;
+constexpr core::duration renew_backoff_initial = 1s;
+constexpr double backoff_jitter = 0.25;
+
+std::shared_ptr<spdlog::logger> auth_log() { return core::logger("auth"); }
+
+// Checked before every co_await that follows a resumption: once a cancellation has been
+// emitted, awaiting anything throws (Asio's throw_if_cancelled), and these coroutines report
+// errors as values.
+bool cancelled(const net::cancellation_state& state) noexcept {
+  return state.cancelled() != net::cancellation_type::none;
+}
+
+std::string seconds_text(core::duration d) {
+  return fmt::format("{:.1f}s", std::chrono::duration<double>(d).count());
+}
+
+// JSON string escaping by hand, into a buffer reserved up front: a json object or a growing
+// string would leave uncleansed copies of the secret_id behind.
+void append_json_string(std::string& out, std::string_view value) {
+  out += '"';
+  for (const char c : value) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+core::secret_string login_body(const credentials& login) {
+  std::string body;
+  body.reserve(6 * (login.role_id.size() + login.secret_id.size()) + 32);
+  body += R"({"role_id":)";
+  append_json_string(body, login.role_id.reveal());
+  body += R"(,"secret_id":)";
+  append_json_string(body, login.secret_id.reveal());
+  body += '}';
+  return core::secret_string{std::move(body)};
+}
+
+// AppRole echoes a secret_id in one of its errors (`invalid secret_id "<id>"`), so every
+// message from Vault is stripped of the secrets this class holds before it is kept or logged.
+std::string redacted(std::string text, std::initializer_list<const core::secret_string*> secrets) {
+  for (const auto* secret : secrets) {
+    const auto value = secret->reveal();
+    if (value.empty()) continue;
+    for (auto at = text.find(value); at != std::string::npos; at = text.find(value, at + 3)) {
+      text.replace(at, value.size(), "***");
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+const char* to_string(token_status status) noexcept {
+  switch (status) {
+    case token_status::starting: return "starting";
+    case token_status::ok: return "ok";
+    case token_status::degraded: return "degraded";
+    case token_status::lost: return "lost";
+  }
+  return "unknown";
+}
+
+token_manager::token_manager(vault::client& vault, core::clock& clock,
+                             const config::auth_config& config, credentials login_credentials,
+                             core::uniform_source random)
+    : vault_{vault},
+      clock_{clock},
+      config_{config},
+      credentials_{std::move(login_credentials)},
+      login_backoff_{login_backoff_initial, login_backoff_max, backoff_jitter, random},
+      renew_backoff_{std::min(renew_backoff_initial, config.check_interval),
+                     config.check_interval, backoff_jitter, std::move(random)} {}
+
+net::awaitable<result<vault::envelope>> token_manager::async_auth_call(vault::request request) {
+  auto sent = co_await vault_.async_send(std::move(request));
+  if (!sent) {
+    last_error_ = sent.error().message();
+    co_return sent.error();
+  }
+  auto answer = vault::parse_envelope(*sent);
+  if (!answer) {
+    const auto error = vault::parse_error(*sent);
+    last_error_ = redacted(error.messages.empty() ? answer.error().message() : error.summary(),
+                           {&credentials_.role_id, &credentials_.secret_id, &token_, &accessor_});
+  } else if (!answer->auth) {
+    last_error_ = "Vault answered without an auth object";
+    co_return make_error_code(vault::errc::malformed_response);
+  }
+  co_return answer;
+}
+
+net::awaitable<result<void>> token_manager::async_login() {
+  if (logins_ > 0) co_return result<void>{};  // once per process: the secret_id is gone
+  const auto deadline = clock_.now() + config_.login_timeout;
+  const auto cancellation = co_await net::this_coro::cancellation_state;
+  steady_timer timer{co_await net::this_coro::executor};
+  for (;;) {
+    // A named request, not a temporary in the co_await expression: GCC 12 destroys such
+    // temporaries twice (a double free under ASan).
+    vault::request login{.method = http::verb::post,
+                         .target = "/v1/auth/" + config_.mount + "/login",
+                         .body = login_body(credentials_),
+                         .token = nullptr,
+                         .headers = {}};
+    const auto sent = clock_.now();
+    auto answer = co_await async_auth_call(std::move(login));
+    if (answer) {
+      adopt_login(*answer, sent);
+      co_return result<void>{};
+    }
+    if (cancelled(cancellation)) co_return net::error::operation_aborted;
+    if (login_failure_kind(answer.error()) == login_failure::refused) {
+      auth_log()->error("login refused by Vault: {}", last_error_);
+      co_return make_error_code(errc::login_refused);
+    }
+    const auto now = clock_.now();
+    if (now >= deadline) {
+      auth_log()->error("Vault unavailable for login within login_timeout {}: {}",
+                        seconds_text(config_.login_timeout), last_error_);
+      co_return make_error_code(errc::vault_unavailable);
+    }
+    const auto wait = std::min(login_backoff_.next(), deadline - now);
+    auth_log()->warn("login failed: {}; retrying in {}", last_error_, seconds_text(wait));
+    timer.expires_after(wait);
+    if (auto [ec] = co_await timer.async_wait(); ec) co_return ec;
+    if (cancelled(cancellation)) co_return net::error::operation_aborted;
+  }
+}
+
+net::awaitable<result<void>> token_manager::run() {
+  if (logins_ == 0) throw std::logic_error{"token_manager::run() before a successful login"};
+  // The policy was applied already: a second run() must not call Vault again.
+  if (status_ == token_status::lost) co_return make_error_code(errc::token_lost);
+  if (status_ == token_status::degraded) co_return result<void>{};
+  const auto cancellation = co_await net::this_coro::cancellation_state;
+  steady_timer timer{co_await net::this_coro::executor};
+  for (;;) {
+    if (cancelled(cancellation)) co_return net::error::operation_aborted;
+    const auto now = clock_.now();
+    if (now >= expiry(state_)) {
+      co_return give_up(last_error_.empty() || state_.max_ttl_reached || !state_.renewable
+                            ? std::string{"the token expired"}
+                            : "the token expired, renewal kept failing: " + last_error_);
+    }
+    if (now >= renewal_point()) {
+      if (co_await async_renew() == renew_result::refused) {
+        co_return give_up("token renewal refused: " + last_error_);
+      }
+      continue;
+    }
+    timer.expires_after(
+        next_wakeup(now, config_.check_interval, renewal_point(), expiry(state_)) - now);
+    if (auto [ec] = co_await timer.async_wait(); ec) co_return ec;
+    log_schedule("check");
+  }
+}
+
+net::awaitable<token_manager::renew_result> token_manager::async_renew() {
+  // No increment: Vault then grants the role's token_ttl again, up to the max TTL. Named for
+  // the reason given in async_login().
+  vault::request renew{.method = http::verb::post,
+                       .target = "/v1/auth/token/renew-self",
+                       .body = {},
+                       .token = &token_,
+                       .headers = {}};
+  const auto sent = clock_.now();
+  auto answer = co_await async_auth_call(std::move(renew));
+  if (answer) {
+    adopt_renewal(*answer, sent);
+    co_return renew_result::renewed;
+  }
+  if (answer.error() == net::error::operation_aborted) co_return renew_result::retry;
+  ++renewal_failures_;
+  if (classify_renewal_failure(answer.error()) == renewal_failure::permanent) {
+    co_return renew_result::refused;
+  }
+  const auto now = clock_.now();
+  renew_retry_at_ = now + renew_backoff_.next();
+  auth_log()->warn("token renewal failed: {}; retrying in {}, the token expires in {}",
+                   last_error_, seconds_text(*renew_retry_at_ - now),
+                   seconds_text(expiry(state_) - now));
+  co_return renew_result::retry;
+}
+
+void token_manager::adopt_login(const vault::envelope& answer, core::time_point sent) {
+  auto& auth = *answer.auth;
+  token_ = auth.client_token;
+  accessor_ = auth.accessor;
+  // The pair is never sent again (no second login), so it leaves memory now.
+  credentials_.role_id.clear();
+  credentials_.secret_id.clear();
+  state_ = token_state{.issued = sent,
+                       .ttl = std::chrono::seconds{auth.lease_duration},
+                       .renewable = auth.renewable && auth.token_type != "batch",
+                       .max_ttl_reached = false};
+  status_ = token_status::ok;
+  ++logins_;
+  last_error_.clear();
+  auth_log()->info("logged in with AppRole at auth/{}: {} token, TTL {}, {}", config_.mount,
+              auth.token_type, seconds_text(state_.ttl),
+              state_.renewable ? "renewable" : "not renewable");
+  log_schedule("login");
+}
+
+void token_manager::adopt_renewal(const vault::envelope& answer, core::time_point sent) {
+  const auto& auth = *answer.auth;
+  const auto returned = std::chrono::seconds{auth.lease_duration};
+  const bool capped = ttl_capped(expiry(state_) - sent, returned, answer.warnings);
+  state_ = token_state{
+      .issued = sent, .ttl = returned, .renewable = auth.renewable, .max_ttl_reached = capped};
+  renew_retry_at_.reset();
+  renew_backoff_.reset();
+  last_renewal_ = sent;
+  ++renewals_ok_;
+  last_error_.clear();
+  auth_log()->info("token renewed: TTL {}", seconds_text(state_.ttl));
+  log_schedule("renewal");
+}
+
+core::time_point token_manager::renewal_point() const noexcept {
+  if (!should_renew(state_)) return core::time_point::max();
+  return renew_retry_at_.value_or(renewal_due(state_, config_.renew_at));
+}
+
+result<void> token_manager::give_up(const std::string& why) {
+  // Never a new login here: the secret_id may have expired or been used up, and a sidecar
+  // that retries logins hides the real problem (the brief's rule).
+  if (config_.on_renew_failure == config::renew_failure_policy::exit) {
+    status_ = token_status::lost;
+    auth_log()->error("{}; on_renew_failure = exit: the token is lost, stopping", why);
+    return make_error_code(errc::token_lost);
+  }
+  status_ = token_status::degraded;
+  auth_log()->error("{}; on_renew_failure = serve_cached: serving cached values, Vault is no longer "
+               "called", why);
+  return {};
+}
+
+// One line with the token's schedule: info after a login or a renewal, debug at each check.
+// When the token cannot be renewed any more (not renewable, or at its max TTL) the login or
+// renewal that found out says so once, as a warning with the wall-clock expiry.
+void token_manager::log_schedule(const char* event) const {
+  const auto now = clock_.now();
+  const auto expires = expiry(state_);
+  const bool check = std::string_view{event} == "check";
+  if (expires == core::time_point::max()) {
+    auth_log()->log(check ? spdlog::level::debug : spdlog::level::info,
+                    "{}: the token has no TTL, no renewal needed", event);
+    return;
+  }
+  const auto left = std::max(expires - now, core::duration::zero());
+  if (should_renew(state_)) {
+    auth_log()->log(check ? spdlog::level::debug : spdlog::level::info,
+                    "{}: token TTL left {}, next renewal in {}", event, seconds_text(left),
+                    seconds_text(std::max(renewal_point() - now, core::duration::zero())));
+  } else if (check) {
+    auth_log()->debug("check: token TTL left {}, no renewal possible", seconds_text(left));
+  } else {
+    const auto wall = std::chrono::floor<std::chrono::seconds>(
+        clock_.wall_now() + std::chrono::duration_cast<core::wall_time::duration>(left));
+    auth_log()->warn(
+        "{}: the token {}; it expires at {:%Y-%m-%dT%H:%M:%SZ} (in {}), then on_renew_failure "
+        "applies",
+        event, state_.max_ttl_reached ? "has reached its max TTL" : "is not renewable",
+        fmt::gmtime(std::chrono::system_clock::to_time_t(wall)), seconds_text(left));
+  }
+}
+
+token_stats token_manager::stats() const {
+  const auto now = clock_.now();
+  token_stats out;
+  out.status = status_;
+  out.renewable = state_.renewable;
+  out.max_ttl_reached = state_.max_ttl_reached;
+  out.ttl = state_.ttl;
+  if (logins_ > 0 && expiry(state_) != core::time_point::max()) {
+    out.expires = expiry(state_);
+    out.ttl_left = std::max(*out.expires - now, core::duration::zero());
+  }
+  if (status_ == token_status::ok && renewal_point() != core::time_point::max()) {
+    out.next_renewal = renewal_point();
+  }
+  out.last_renewal = last_renewal_;
+  out.last_error = last_error_;
+  out.logins = logins_;
+  out.renewals_ok = renewals_ok_;
+  out.renewal_failures = renewal_failures_;
+  return out;
+}
+
+}  // namespace sidecar::auth

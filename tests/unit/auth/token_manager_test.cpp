@@ -1,0 +1,498 @@
+#include <sidecar/auth/token_manager.hpp>
+
+#include <sidecar/auth/errc.hpp>
+#include <sidecar/core/log.hpp>
+#include <sidecar/vault/errc.hpp>
+
+#include "fake_vault_client.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <chrono>
+#include <optional>
+#include <sstream>
+
+using namespace sidecar;
+using namespace std::chrono_literals;
+using auth::testing::error_answer;
+using auth::testing::fake_vault_client;
+using auth::testing::login_answer;
+using auth::testing::login_target;
+using auth::testing::recorded_request;
+using auth::testing::renew_answer;
+using auth::testing::renew_target;
+using std::chrono::steady_clock;
+
+namespace {
+
+// Canaries: none of these may ever appear in a log line.
+constexpr const char* role_id = "ROLE-CANARY-7f3a";
+constexpr const char* secret_id = "SECRET-CANARY-91b2";
+constexpr const char* token = "hvs.TOKEN-CANARY-55d1";
+constexpr const char* accessor = "ACCESSOR-CANARY-0c4e";
+
+// Every line the auth logger writes at trace level, for the whole test.
+struct captured_log {
+  std::ostringstream out;
+  spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  captured_log() {
+    core::logger("auth")->set_level(spdlog::level::trace);
+    core::add_log_sink(sink);
+  }
+  ~captured_log() { core::remove_log_sink(sink); }
+  captured_log(const captured_log&) = delete;
+  captured_log& operator=(const captured_log&) = delete;
+
+  [[nodiscard]] std::string text() const { return out.str(); }
+  [[nodiscard]] bool leaked() const {
+    const auto all = text();
+    for (const auto* canary : {role_id, secret_id, token, accessor}) {
+      if (all.find(canary) != std::string::npos) return true;
+    }
+    return false;
+  }
+  [[nodiscard]] std::size_t count(std::string_view needle) const {
+    const auto all = text();
+    std::size_t n = 0;
+    for (auto at = all.find(needle); at != std::string::npos; at = all.find(needle, at + 1)) ++n;
+    return n;
+  }
+};
+
+config::auth_config short_config() {
+  config::auth_config config;
+  config.check_interval = 250ms;
+  config.renew_at = 0.8;
+  config.login_timeout = 5s;
+  return config;
+}
+
+auth::credentials canary_credentials() {
+  return {.role_id = core::secret_string{std::string{role_id}},
+          .secret_id = core::secret_string{std::string{secret_id}},
+          .role_id_source = "test",
+          .secret_id_source = "test"};
+}
+
+// A Vault that logs in with a 2 s renewable token and renews it to 2 s each time.
+result<vault::response> healthy_vault(const recorded_request& request, std::size_t) {
+  if (request.target == login_target) return login_answer(token, accessor, 2, true);
+  return renew_answer(token, 2, true);
+}
+
+net::awaitable<result<void>> login_then_run(auth::token_manager& manager) {
+  if (auto login = co_await manager.async_login(); !login) co_return login;
+  co_return co_await manager.run();
+}
+
+// One token_manager on a real io_context with the real clock and a scripted Vault.
+struct harness {
+  captured_log log;
+  net::io_context io;
+  core::system_clock clock;
+  config::auth_config config;
+  fake_vault_client vault;
+  auth::token_manager manager;
+  steady_clock::time_point started = steady_clock::now();
+  std::optional<result<void>> outcome;
+  steady_clock::time_point finished{};
+  net::cancellation_signal cancel;  ///< what the app's SIGTERM handling would emit
+
+  explicit harness(fake_vault_client::script script, config::auth_config settings = short_config())
+      : config{settings},
+        vault{std::move(script)},
+        manager{vault, clock, config, canary_credentials(), [] { return 0.0; }} {}
+
+  // Runs `op` to completion, or cancels it after `cancel_after`; gives up after `limit`.
+  void run(net::awaitable<result<void>> op, core::duration cancel_after = 1h,
+           core::duration limit = 20s) {
+    net::steady_timer canceller{io, cancel_after};
+    canceller.async_wait([&](error_code ec) {
+      if (!ec) cancel.emit(net::cancellation_type::terminal);
+    });
+    net::co_spawn(io, std::move(op),
+                  net::bind_cancellation_slot(
+                      cancel.slot(), [&](std::exception_ptr error, result<void> value) {
+                        if (error) std::rethrow_exception(error);
+                        outcome = value;
+                        finished = steady_clock::now();
+                        canceller.cancel();
+                      }));
+    io.run_for(limit);
+  }
+
+  [[nodiscard]] std::vector<recorded_request> logins() const {
+    return vault.requests_to(login_target);
+  }
+  [[nodiscard]] std::vector<recorded_request> renewals() const {
+    return vault.requests_to(renew_target);
+  }
+};
+
+double seconds_between(steady_clock::time_point from, steady_clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+}  // namespace
+
+TEST_CASE("token_manager: a login sends the pair once and keeps the token", "[auth]") {
+  harness h{healthy_vault};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE(h.outcome->has_value());
+
+  const auto logins = h.logins();
+  REQUIRE(logins.size() == 1);
+  const auto& login = logins.front();
+  CHECK(login.method == http::verb::post);
+  CHECK_FALSE(login.has_token);
+  const auto body = nlohmann::json::parse(login.body);
+  CHECK(body == nlohmann::json{{"role_id", role_id}, {"secret_id", secret_id}});
+
+  CHECK(h.manager.token().reveal() == token);
+  CHECK(h.manager.accessor().reveal() == accessor);
+  REQUIRE(h.manager.current_token() != nullptr);
+  CHECK(h.manager.current_token()->reveal() == token);
+  const auto stats = h.manager.stats();
+  CHECK(stats.status == auth::token_status::ok);
+  CHECK(stats.logins == 1);
+  CHECK(stats.ttl == 2s);
+  CHECK(stats.renewable);
+  REQUIRE(stats.expires.has_value());
+  REQUIRE(stats.next_renewal.has_value());
+  CHECK(*stats.next_renewal - (*stats.expires - 2s) == 1600ms);
+
+  h.outcome.reset();
+  h.io.restart();
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->has_value());
+  CHECK(h.vault.requests().size() == 1);  // once per process
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: a login to another mount uses its path", "[auth]") {
+  auto settings = short_config();
+  settings.mount = "approle-ci";
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return login_answer(token, accessor, 60, true);
+            },
+            settings};
+  h.run(h.manager.async_login());
+  REQUIRE(h.vault.requests().size() == 1);
+  CHECK(h.vault.requests().front().target == "/v1/auth/approle-ci/login");
+}
+
+TEST_CASE("token_manager: a refused login fails at once with Vault's message", "[auth]") {
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+    return error_answer(400, "invalid role or secret ID");
+  }};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.vault.requests().size() == 1);
+  CHECK(h.manager.stats().last_error == "400: invalid role or secret ID");
+  CHECK(h.manager.status() == auth::token_status::starting);
+  CHECK(h.manager.current_token() == nullptr);
+  CHECK(h.log.count("login refused by Vault: 400: invalid role or secret ID") == 1);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: a secret_id echoed in Vault's error never reaches the log", "[auth]") {
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+    return error_answer(400, std::string{"invalid secret_id \""} + secret_id + "\"");
+  }};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.manager.stats().last_error == "400: invalid secret_id \"***\"");
+  CHECK(h.log.count("invalid secret_id \"***\"") == 1);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: an unreachable Vault is retried until it answers", "[auth]") {
+  harness h{[](const recorded_request&, std::size_t earlier) -> result<vault::response> {
+    if (earlier == 0) return make_error_code(vault::errc::unreachable);
+    if (earlier == 1) return error_answer(503, "Vault is sealed");
+    return login_answer(token, accessor, 60, true);
+  }};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->has_value());
+  const auto logins = h.logins();
+  REQUIRE(logins.size() == 3);
+  // Backoff without jitter: 1 s, then 2 s.
+  CHECK(seconds_between(logins[0].at, logins[1].at) == Approx(1.0).margin(0.3));
+  CHECK(seconds_between(logins[1].at, logins[2].at) == Approx(2.0).margin(0.3));
+  CHECK(h.manager.status() == auth::token_status::ok);
+  CHECK(h.manager.stats().logins == 1);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: an unreachable Vault past login_timeout is unavailable", "[auth]") {
+  auto settings = short_config();
+  settings.login_timeout = 1500ms;
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return make_error_code(vault::errc::timeout);
+            },
+            settings};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::vault_unavailable);
+  // Attempts at 0 s, 1 s and at the deadline (1.5 s): the wait never overshoots it.
+  CHECK(h.vault.requests().size() == 3);
+  CHECK(seconds_between(h.started, h.finished) == Approx(1.5).margin(0.4));
+  CHECK(h.manager.stats().last_error == make_error_code(vault::errc::timeout).message());
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: renews at 4/5 of the TTL and never logs in again", "[auth]") {
+  harness h{healthy_vault};
+  h.run(login_then_run(h.manager), 4500ms);
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == net::error::operation_aborted);
+
+  CHECK(h.logins().size() == 1);
+  const auto renewals = h.renewals();
+  REQUIRE(renewals.size() >= 2);
+  auto previous = h.logins().front().at;
+  for (const auto& renewal : renewals) {
+    CHECK(renewal.method == http::verb::post);
+    CHECK(renewal.has_token);
+    CHECK(renewal.token == token);
+    CHECK(renewal.body.empty());
+    CHECK(seconds_between(previous, renewal.at) == Approx(1.6).margin(0.3));
+    previous = renewal.at;
+  }
+  const auto stats = h.manager.stats();
+  CHECK(stats.status == auth::token_status::ok);
+  CHECK(stats.renewals_ok == renewals.size());
+  CHECK(stats.renewal_failures == 0);
+  CHECK(stats.last_renewal.has_value());
+  CHECK(h.log.count("token renewed: TTL 2.0s") == renewals.size());
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: a TTL shorter than the check interval is renewed in time", "[auth]") {
+  auto settings = short_config();
+  settings.check_interval = 10s;  // a 2 s token would expire between checks without the timer
+  harness h{healthy_vault, settings};
+  h.run(login_then_run(h.manager), 3000ms);
+  const auto renewals = h.renewals();
+  REQUIRE(renewals.size() == 1);
+  CHECK(seconds_between(h.logins().front().at, renewals.front().at) ==
+        Approx(1.6).margin(0.3));
+  CHECK(h.manager.status() == auth::token_status::ok);
+}
+
+TEST_CASE("token_manager: a capped TTL warns once, stops renewing, then applies the policy",
+          "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+    if (request.target == login_target) return login_answer(token, accessor, 2, true);
+    return renew_answer(token, 1, true,
+                        {R"(TTL of "2s" exceeded the effective max_ttl of "1s"; TTL value is )"
+                         "capped accordingly"});
+  }};
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::token_lost);
+  REQUIRE(h.renewals().size() == 1);
+  CHECK(h.logins().size() == 1);
+  // Lost at the capped expiry: renewal at 1.6 s plus the 1 s granted.
+  CHECK(seconds_between(h.renewals().front().at, h.finished) == Approx(1.0).margin(0.3));
+  CHECK(h.log.count("has reached its max TTL") == 1);
+  CHECK(h.log.count("on_renew_failure = exit") == 1);
+  CHECK(h.manager.status() == auth::token_status::lost);
+  CHECK(h.manager.current_token() == nullptr);
+
+  h.outcome.reset();
+  h.io.restart();
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == auth::errc::token_lost);
+  CHECK(h.vault.requests().size() == 2);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: an invalid token under policy exit is lost at once", "[auth]") {
+  auto settings = short_config();
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == login_target) return login_answer(token, accessor, 3, true);
+              return error_answer(403, "2 errors occurred:\n\t* permission denied\n\t* invalid "
+                                       "token\n\n");
+            },
+            settings};
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::token_lost);
+  CHECK(h.renewals().size() == 1);
+  CHECK(h.logins().size() == 1);
+  // Right after the refused renewal at 2.4 s, well before the 3 s expiry.
+  CHECK(seconds_between(h.renewals().front().at, h.finished) < 0.3);
+  const auto stats = h.manager.stats();
+  CHECK(stats.status == auth::token_status::lost);
+  CHECK(stats.renewal_failures == 1);
+  CHECK(stats.last_error == "403: 2 errors occurred: * permission denied * invalid token");
+  CHECK(h.log.count("token renewal refused: 403") == 1);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: an invalid token under serve_cached degrades and stops calling Vault",
+          "[auth]") {
+  auto settings = short_config();
+  settings.on_renew_failure = config::renew_failure_policy::serve_cached;
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == login_target) return login_answer(token, accessor, 2, true);
+              return error_answer(403, "permission denied\ninvalid token");
+            },
+            settings};
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->has_value());
+  CHECK(h.manager.status() == auth::token_status::degraded);
+  CHECK(h.manager.current_token() == nullptr);
+  CHECK_FALSE(h.manager.stats().next_renewal.has_value());
+  CHECK(h.log.count("on_renew_failure = serve_cached") == 1);
+
+  // Nothing more goes to Vault: neither a login nor a renewal, even if asked again.
+  CHECK(h.vault.requests().size() == 2);
+  h.outcome.reset();
+  h.io.restart();
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->has_value());
+  CHECK(h.vault.requests().size() == 2);
+  CHECK(h.manager.status() == auth::token_status::degraded);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: a transient failure at the renewal point is retried and recovers",
+          "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t earlier) -> result<vault::response> {
+    if (request.target == login_target) return login_answer(token, accessor, 2, true);
+    if (earlier == 0) return error_answer(503, "Vault is sealed");
+    return renew_answer(token, 2, true);
+  }};
+  h.run(login_then_run(h.manager), 2500ms);
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == net::error::operation_aborted);
+  const auto renewals = h.renewals();
+  REQUIRE(renewals.size() == 2);
+  // Retried after min(1 s, check_interval) without jitter, inside the 0.4 s left.
+  CHECK(seconds_between(renewals[0].at, renewals[1].at) == Approx(0.25).margin(0.15));
+  const auto stats = h.manager.stats();
+  CHECK(stats.status == auth::token_status::ok);
+  CHECK(stats.renewal_failures == 1);
+  CHECK(stats.renewals_ok == 1);
+  CHECK(stats.last_error.empty());
+  CHECK(h.logins().size() == 1);
+  CHECK(h.log.count("token renewal failed: 503: Vault is sealed") == 1);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: transient failures until expiry apply the policy then", "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+    if (request.target == login_target) return login_answer(token, accessor, 2, true);
+    return make_error_code(vault::errc::unreachable);
+  }};
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::token_lost);
+  CHECK(h.logins().size() == 1);
+  CHECK(h.renewals().size() >= 2);  // 1.6 s, then every 0.25 s until 2 s
+  CHECK(seconds_between(h.logins().front().at, h.finished) == Approx(2.0).margin(0.3));
+  CHECK(h.log.count("the token expired, renewal kept failing: Vault unreachable") == 1);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: a non-renewable token is never renewed and expires", "[auth]") {
+  auto settings = short_config();
+  settings.on_renew_failure = config::renew_failure_policy::serve_cached;
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return login_answer(token, accessor, 1, false);
+            },
+            settings};
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->has_value());
+  CHECK(h.vault.requests().size() == 1);
+  CHECK(seconds_between(h.logins().front().at, h.finished) == Approx(1.0).margin(0.3));
+  CHECK(h.manager.status() == auth::token_status::degraded);
+  CHECK(h.log.count("login: the token is not renewable; it expires at") == 1);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: cancellation stops run promptly", "[auth]") {
+  auto settings = short_config();
+  settings.check_interval = 10s;
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return login_answer(token, accessor, 3600, true);
+            },
+            settings};
+  h.run(login_then_run(h.manager), 200ms);
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == net::error::operation_aborted);
+  CHECK(seconds_between(h.started, h.finished) < 1.0);
+  CHECK(h.vault.requests().size() == 1);
+}
+
+TEST_CASE("token_manager: cancellation stops the login backoff promptly", "[auth]") {
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+    return make_error_code(vault::errc::unreachable);
+  }};
+  h.run(h.manager.async_login(), 200ms);
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == net::error::operation_aborted);
+  CHECK(seconds_between(h.started, h.finished) < 0.8);
+  CHECK(h.vault.requests().size() == 1);
+}
+
+TEST_CASE("token_manager: the trace log shows the schedule without secrets", "[auth]") {
+  harness h{healthy_vault};
+  h.run(login_then_run(h.manager), 1000ms);
+  CHECK(h.log.count("login: token TTL left") == 1);
+  CHECK(h.log.count("check: token TTL left") >= 2);  // debug lines at each 250 ms check
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: a cancellation while it is not waiting ends run at the next step",
+          "[auth]") {
+  // The hostile moment: the signal fires while the coroutine runs (here inside the renewal),
+  // so no wait is pending to be cancelled. run() must still end, with a value, not a throw.
+  net::cancellation_signal* cancel = nullptr;
+  harness h{[&](const recorded_request& request, std::size_t) -> result<vault::response> {
+    if (request.target == login_target) return login_answer(token, accessor, 1, true);
+    cancel->emit(net::cancellation_type::terminal);
+    return renew_answer(token, 1, true);
+  }};
+  cancel = &h.cancel;
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == net::error::operation_aborted);
+  CHECK(h.renewals().size() == 1);
+  CHECK(h.manager.stats().renewals_ok == 1);
+}
+
+TEST_CASE("token_manager: a cancellation during a login attempt ends the login", "[auth]") {
+  net::cancellation_signal* cancel = nullptr;
+  harness h{[&](const recorded_request&, std::size_t) -> result<vault::response> {
+    cancel->emit(net::cancellation_type::terminal);
+    return make_error_code(vault::errc::unreachable);
+  }};
+  cancel = &h.cancel;
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == net::error::operation_aborted);
+  CHECK(h.vault.requests().size() == 1);
+  CHECK(h.log.count("login failed") == 0);
+}

@@ -13,9 +13,12 @@ enum metric_type : int { counter_type, gauge_type, histogram_type };
 
 constexpr std::string_view type_name(int type) noexcept {
   switch (type) {
-    case counter_type: return "counter";
-    case gauge_type: return "gauge";
-    default: return "histogram";
+    case counter_type:
+      return "counter";
+    case gauge_type:
+      return "gauge";
+    default:
+      return "histogram";
   }
 }
 
@@ -53,10 +56,17 @@ void check_labels(const label_set& labels, bool is_histogram) {
 void append_label_value(std::string& out, std::string_view value) {
   for (const char c : value) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -65,9 +75,14 @@ void append_label_value(std::string& out, std::string_view value) {
 void append_help(std::string& out, std::string_view help) {
   for (const char c : help) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
     }
   }
 }

@@ -1,6 +1,5 @@
-#include <sidecar/proxy/router.hpp>
-
 #include <sidecar/proxy/errc.hpp>
+#include <sidecar/proxy/router.hpp>
 
 #include <algorithm>
 #include <array>
@@ -16,7 +15,8 @@ constexpr std::string_view get_or_head = "GET, HEAD";
 constexpr std::string_view post_or_put = "POST, PUT";
 constexpr std::string_view post_only = "POST";
 
-constexpr std::string_view outside_allow = "permission denied: path is not in the sidecar's allow list";
+constexpr std::string_view outside_allow =
+    "permission denied: path is not in the sidecar's allow list";
 constexpr std::string_view method_refused = "method not allowed";
 
 // HTTP methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
@@ -109,15 +109,24 @@ route_decision route_local(std::string_view method, const normalised_target& tar
 
 std::string_view to_string(route_class kind) noexcept {
   switch (kind) {
-    case route_class::kv_read: return "kv_read";
-    case route_class::kv_write: return "kv_write";
-    case route_class::dynamic_read: return "dynamic_read";
-    case route_class::sys_health: return "sys_health";
-    case route_class::local_health: return "local_health";
-    case route_class::local_metrics: return "local_metrics";
-    case route_class::local_cache_clear: return "local_cache_clear";
-    case route_class::local_quit: return "local_quit";
-    case route_class::deny: return "deny";
+    case route_class::kv_read:
+      return "kv_read";
+    case route_class::kv_write:
+      return "kv_write";
+    case route_class::dynamic_read:
+      return "dynamic_read";
+    case route_class::sys_health:
+      return "sys_health";
+    case route_class::local_health:
+      return "local_health";
+    case route_class::local_metrics:
+      return "local_metrics";
+    case route_class::local_cache_clear:
+      return "local_cache_clear";
+    case route_class::local_quit:
+      return "local_quit";
+    case route_class::deny:
+      return "deny";
   }
   return "deny";
 }
@@ -135,7 +144,8 @@ route_decision route(std::string_view method, const normalised_target& target,
   if (path.starts_with("/sidecar/") || path.starts_with("/proxy/")) {
     return route_local(method, target, listener);
   }
-  if (path == "/v1/sys/health") return endpoint(route_class::sys_health, method, get_or_head, target);
+  if (path == "/v1/sys/health")
+    return endpoint(route_class::sys_health, method, get_or_head, target);
 
   const bool allowed =
       path.starts_with("/v1/") &&

@@ -1,17 +1,15 @@
-#include <sidecar/proxy/server.hpp>
-
 #include <sidecar/core/log.hpp>
 #include <sidecar/proxy/errc.hpp>
+#include <sidecar/proxy/server.hpp>
 #include <sidecar/proxy/session.hpp>
-
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
 #include <exception>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <vector>
 
 namespace sidecar::proxy {
@@ -228,12 +226,14 @@ void server::launch(typename Protocol::socket socket) {
     const std::lock_guard lock{sessions_mutex_};
     id = next_session_id_++;
     const std::weak_ptr<session<Protocol>> weak = connection;
-    sessions_.emplace(id, session_handle{.stop = [weak] {
-                                           if (auto s = weak.lock()) s->stop();
-                                         },
-                                         .close_now = [weak] {
-                                           if (auto s = weak.lock()) s->close_now();
-                                         }});
+    sessions_.emplace(id, session_handle{.stop =
+                                             [weak] {
+                                               if (auto s = weak.lock()) s->stop();
+                                             },
+                                         .close_now =
+                                             [weak] {
+                                               if (auto s = weak.lock()) s->close_now();
+                                             }});
   }
   auto executor = connection->executor();
   auto slot = connection->cancellation_slot();
@@ -277,8 +277,9 @@ void server::stop_on_strand() {
     for (const auto& [id, handle] : sessions_) open.push_back(handle);
   }
   if (open.empty()) return;
-  log()->info("stopping: {} connection(s) open, grace {} ms", open.size(),
-              std::chrono::duration_cast<std::chrono::milliseconds>(limits_.shutdown_grace).count());
+  log()->info(
+      "stopping: {} connection(s) open, grace {} ms", open.size(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(limits_.shutdown_grace).count());
   for (const auto& handle : open) handle.stop();
 
   grace_timer_.expires_after(limits_.shutdown_grace);
@@ -292,7 +293,8 @@ void server::stop_on_strand() {
           const std::lock_guard lock{sessions_mutex_};
           for (const auto& [id, handle] : sessions_) left.push_back(handle);
         }
-        if (!left.empty()) log()->warn("closing {} connection(s) after the grace period", left.size());
+        if (!left.empty())
+          log()->warn("closing {} connection(s) after the grace period", left.size());
         for (const auto& handle : left) handle.close_now();
       },
       log_session_end);

@@ -13,9 +13,9 @@ server_stats::server_stats(metrics::registry& registry)
                                            "Connections open on the local listener.")),
       connections_accepted(registry.make_counter("listener_connections_accepted_total",
                                                  "Connections accepted by the local listener.")),
-      connections_refused(registry.make_counter(
-          "listener_connections_refused_total",
-          "Connections closed at once because max_connections were open.")),
+      connections_refused(
+          registry.make_counter("listener_connections_refused_total",
+                                "Connections closed at once because max_connections were open.")),
       registry_(registry) {
   for (std::size_t i = 0; i < route_class_count; ++i) {
     latency_[i] = &registry.make_histogram(

@@ -1,9 +1,8 @@
-#include <sidecar/proxy/session.hpp>
-
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/secret_string.hpp>
 #include <sidecar/proxy/error_response.hpp>
 #include <sidecar/proxy/router.hpp>
+#include <sidecar/proxy/session.hpp>
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -89,8 +88,7 @@ net::awaitable<void> session<Protocol>::async_refuse_and_close(unsigned status,
 }
 
 template <class Protocol>
-net::awaitable<bool> session<Protocol>::async_read_request(string_request& request,
-                                                           bool first) {
+net::awaitable<bool> session<Protocol>::async_read_request(string_request& request, bool first) {
   const auto& limits = context_.limits;
   // Keep-alive: the idle timeout runs until the next request's first byte, then the header
   // timeout. A new connection starts with the header timeout straight away.
@@ -167,7 +165,16 @@ net::awaitable<void> session<Protocol>::run() {
 
     response.version(request.version());
     response.keep_alive(request.keep_alive() && !stop_requested_);
-    response.prepare_payload();
+    const auto status = response.result_int();
+    if (status < 200 || status == 204 || status == 304) {
+      // No body, and no Content-Length either (RFC 9110 §8.6); prepare_payload would add
+      // "Content-Length: 0", or throw on a body.
+      core::cleanse(response.body());
+      response.erase(http::field::content_length);
+      response.erase(http::field::transfer_encoding);
+    } else {
+      response.prepare_payload();
+    }
     // Counted before the write, so a client that has read its answer sees it in the metrics.
     context_.stats.request_done(decision.kind, response.result_int(),
                                 std::chrono::steady_clock::now() - started);

@@ -1,6 +1,5 @@
-#include <sidecar/proxy/target.hpp>
-
 #include <sidecar/proxy/errc.hpp>
+#include <sidecar/proxy/target.hpp>
 
 #include <vector>
 
@@ -107,10 +106,24 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) n
 bool plain_path_char(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '-': case '.': case '_': case '~':
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=':
-    case ':': case '@': case '/':
+    case '-':
+    case '.':
+    case '_':
+    case '~':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+    case '/':
       return true;
     default:
       return false;
@@ -150,8 +163,8 @@ result<normalised_target> normalise_target(std::string_view target) {
     if (starts_with_ignoring_case(target, scheme)) {
       target.remove_prefix(scheme.size());
       const auto path_start = target.find_first_of("/?");
-      target = path_start == std::string_view::npos ? std::string_view{}
-                                                    : target.substr(path_start);
+      target =
+          path_start == std::string_view::npos ? std::string_view{} : target.substr(path_start);
       if (target.empty() || target.front() == '?') {
         // "http://host" and "http://host?x" name the root.
         return normalise_target(std::string{"/"} + std::string{target});

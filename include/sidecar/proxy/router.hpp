@@ -64,8 +64,7 @@ struct route_decision {
 /// "X-Vault-Request" header` unless `header_value` is exactly "true". GET /sidecar/v1/health
 /// and GET of the metrics endpoints are exempt, so probes and scrapers work unchanged. A denied
 /// decision is returned as it is.
-[[nodiscard]] route_decision check_request_header(route_decision decision,
-                                                  std::string_view method,
+[[nodiscard]] route_decision check_request_header(route_decision decision, std::string_view method,
                                                   std::string_view header_value, bool required);
 
 }  // namespace sidecar::proxy

@@ -8,8 +8,6 @@
 #include <sidecar/proxy/request_handler.hpp>
 #include <sidecar/proxy/server_stats.hpp>
 
-#include <sys/types.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -17,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 
 namespace sidecar::proxy {
 

@@ -61,10 +61,14 @@ class line_reader {
       }
       if (at_end()) fail("dangling backslash");
       const char e = line_[pos_++];
-      if (e == '\\') value += '\\';
-      else if (e == '"') value += '"';
-      else if (e == 'n') value += '\n';
-      else fail("invalid escape in label value");
+      if (e == '\\')
+        value += '\\';
+      else if (e == '"')
+        value += '"';
+      else if (e == 'n')
+        value += '\n';
+      else
+        fail("invalid escape in label value");
     }
   }
 
@@ -82,9 +86,12 @@ std::string unescape_help(const line_reader& reader, std::string_view text) {
       continue;
     }
     if (++i == text.size()) reader.fail("dangling backslash in HELP");
-    if (text[i] == '\\') out += '\\';
-    else if (text[i] == 'n') out += '\n';
-    else out += std::string{"\\"} + text[i];  // other escapes are kept as written
+    if (text[i] == '\\')
+      out += '\\';
+    else if (text[i] == 'n')
+      out += '\n';
+    else
+      out += std::string{"\\"} + text[i];  // other escapes are kept as written
   }
   return out;
 }

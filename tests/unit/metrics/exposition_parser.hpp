@@ -14,7 +14,7 @@
 namespace sidecar::metrics::testing {
 
 struct sample {
-  std::string name;  ///< full series name, e.g. vault_sidecar_x_bucket
+  std::string name;                           ///< full series name, e.g. vault_sidecar_x_bucket
   std::map<std::string, std::string> labels;  ///< values unescaped
   double value = 0.0;
 };

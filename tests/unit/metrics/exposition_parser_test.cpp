@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "exposition_parser.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace sidecar::metrics::testing;
 
@@ -24,12 +24,12 @@ TEST_CASE("exposition_parser: reads samples, labels and metadata", "[metrics]") 
 }
 
 TEST_CASE("exposition_parser: rejects what a scraper would reject", "[metrics]") {
-  CHECK_THROWS_AS(parse_exposition("a 1"), parse_error);                 // no final newline
-  CHECK_THROWS_AS(parse_exposition("a{x=\"1} 1\n"), parse_error);        // unterminated value
-  CHECK_THROWS_AS(parse_exposition("a{x=\"\\t\"} 1\n"), parse_error);    // bad escape
-  CHECK_THROWS_AS(parse_exposition("a{x=1} 1\n"), parse_error);          // unquoted value
-  CHECK_THROWS_AS(parse_exposition("a one\n"), parse_error);             // not a number
-  CHECK_THROWS_AS(parse_exposition("a 1 2 3\n"), parse_error);           // trailing text
+  CHECK_THROWS_AS(parse_exposition("a 1"), parse_error);               // no final newline
+  CHECK_THROWS_AS(parse_exposition("a{x=\"1} 1\n"), parse_error);      // unterminated value
+  CHECK_THROWS_AS(parse_exposition("a{x=\"\\t\"} 1\n"), parse_error);  // bad escape
+  CHECK_THROWS_AS(parse_exposition("a{x=1} 1\n"), parse_error);        // unquoted value
+  CHECK_THROWS_AS(parse_exposition("a one\n"), parse_error);           // not a number
+  CHECK_THROWS_AS(parse_exposition("a 1 2 3\n"), parse_error);         // trailing text
   CHECK_THROWS_AS(parse_exposition("a{x=\"1\",x=\"2\"} 1\n"), parse_error);
   CHECK_THROWS_AS(parse_exposition("# TYPE a kind\n"), parse_error);
   CHECK_THROWS_AS(parse_exposition("a 1\n# TYPE a gauge\n"), parse_error);

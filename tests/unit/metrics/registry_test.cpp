@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include "exposition_parser.hpp"
-
 #include <cmath>
 #include <stdexcept>
 #include <thread>
@@ -14,8 +13,8 @@ TEST_CASE("registry: renders the golden exposition text", "[metrics]") {
   registry r;
   auto& ok = r.make_counter("requests_total", "Requests answered.",
                             {{"route", "kv_read"}, {"code", "200"}});
-  auto& denied = r.make_counter("requests_total", "Requests answered.",
-                                {{"route", "deny"}, {"code", "403"}});
+  auto& denied =
+      r.make_counter("requests_total", "Requests answered.", {{"route", "deny"}, {"code", "403"}});
   auto& open = r.make_gauge("open_connections", "Connections open now.");
   auto& latency = r.make_histogram("request_duration_seconds", "Request latency.", {0.1, 1.0},
                                    {{"route", "kv_read"}});

@@ -1,21 +1,20 @@
 #include "http_test_client.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
-#include <netinet/in.h>
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
+#include <filesystem>
+#include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
+#include <stdexcept>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <stdexcept>
 #include <utility>
 
 extern char** environ;
@@ -120,8 +119,8 @@ std::optional<http_answer> http_test_client::read_answer(bool head,
   while (line_end != std::string::npos) {
     const auto start = line_end + 2;
     line_end = head_text.find("\r\n", start);
-    const auto line = head_text.substr(start, line_end == std::string::npos ? std::string::npos
-                                                                             : line_end - start);
+    const auto line = head_text.substr(
+        start, line_end == std::string::npos ? std::string::npos : line_end - start);
     const auto colon = line.find(':');
     if (colon == std::string::npos) return std::nullopt;
     auto value = line.substr(colon + 1);

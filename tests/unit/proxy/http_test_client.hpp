@@ -37,7 +37,8 @@ class http_test_client {
   /// One answer; `head` when it answers a HEAD (no body follows). nullopt on EOF, reset,
   /// timeout or bytes that are not an HTTP answer.
   std::optional<http_answer> read_answer(bool head = false,
-                                         std::chrono::milliseconds timeout = std::chrono::seconds{10});
+                                         std::chrono::milliseconds timeout = std::chrono::seconds{
+                                             10});
   /// True when the peer closes (EOF or reset) within `timeout`, with nothing else to read.
   bool closed_by_peer(std::chrono::milliseconds timeout = std::chrono::seconds{5});
   void close();

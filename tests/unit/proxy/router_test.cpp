@@ -35,8 +35,7 @@ struct hostile_case {
 
 }  // namespace
 
-TEST_CASE("router: hostile targets and methods are refused with the expected status",
-          "[proxy]") {
+TEST_CASE("router: hostile targets and methods are refused with the expected status", "[proxy]") {
   const std::string overlong = "/v1/kv-demo/" + std::string(4100, 'a');
   const std::vector<hostile_case> corpus{
       {"GET", "/v1/sys/seal-status", 403},
@@ -144,8 +143,8 @@ TEST_CASE("router: KV reads, lists and dynamic reads inside the allow list", "[p
   CHECK(d.target.path == "/v1/kv-demo/metadata/");
 
   for (const auto* truthy : {"true", "1", "t", "True", "TRUE", "T"}) {
-    d = route_request("GET", std::string{"/v1/kv-demo/metadata/?a=b&list="} + truthy,
-                      default_proxy, default_listener);
+    d = route_request("GET", std::string{"/v1/kv-demo/metadata/?a=b&list="} + truthy, default_proxy,
+                      default_listener);
     CHECK(d.list);
   }
   for (const auto* falsy : {"list=false", "list=yes", "xlist=true", "list", ""}) {
@@ -206,8 +205,7 @@ TEST_CASE("router: local endpoints and their Vault Proxy aliases", "[proxy]") {
   CHECK(route_request("GET", "/proxy/v1/metrics", p, l).kind == route_class::local_metrics);
   CHECK(route_request("POST", "/sidecar/v1/cache-clear", p, l).kind ==
         route_class::local_cache_clear);
-  CHECK(route_request("PUT", "/proxy/v1/cache-clear", p, l).kind ==
-        route_class::local_cache_clear);
+  CHECK(route_request("PUT", "/proxy/v1/cache-clear", p, l).kind == route_class::local_cache_clear);
   CHECK(route_request("GET", "/proxy/v1/cache-clear", p, l).allow == "POST, PUT");
 
   const auto quit = with_quit();
@@ -243,9 +241,9 @@ TEST_CASE("router: whatever the target, an allowed forward stays inside policy",
   // segments, and its upstream target must normalise back to the same path (what Vault
   // decodes is what was checked).
   const std::vector<std::string> pieces{
-      "/",     "//",      "..",      ".",     "%2e",  "%2E%2e", "%2f",      "%2F",  "%252e",
-      "%252f", "%25",     "kv-demo", "sys",   "v1",   "data",   "database", "creds", "roles",
-      "app",   "\\",      "%5c",     "mounts", "%00", "?list=true", "x",    "%3f",  "auth"};
+      "/",     "//",  "..",      ".",      "%2e", "%2E%2e",     "%2f",      "%2F",   "%252e",
+      "%252f", "%25", "kv-demo", "sys",    "v1",  "data",       "database", "creds", "roles",
+      "app",   "\\",  "%5c",     "mounts", "%00", "?list=true", "x",        "%3f",   "auth"};
   std::mt19937 rng{20240601};
   std::uniform_int_distribution<std::size_t> pick{0, pieces.size() - 1};
   std::uniform_int_distribution<int> length{1, 12};

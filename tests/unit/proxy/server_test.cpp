@@ -7,12 +7,6 @@
 
 #include "exposition_parser.hpp"
 #include "http_test_client.hpp"
-
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -20,7 +14,11 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 using namespace sidecar;
@@ -44,7 +42,7 @@ class fake_handler final : public proxy::request_handler {
       timer.expires_after(delay);
       co_await timer.async_wait();
     }
-    string_response response{http::status::ok, 11};
+    string_response response{status.load(), 11};
     response.set(http::field::content_type, "application/json");
     response.body() = nlohmann::json{{"data",
                                       {{"path", decision.target.path},
@@ -61,6 +59,7 @@ class fake_handler final : public proxy::request_handler {
 
   std::atomic<int> calls{0};
   std::chrono::milliseconds delay{0};
+  std::atomic<http::status> status{http::status::ok};
 
  private:
   std::mutex mutex_;
@@ -86,7 +85,8 @@ config::listener_config tcp_listener() {
 
 struct temp_dir {
   temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sidecar-proxy-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "sidecar-proxy-XXXXXX").string();
     REQUIRE(::mkdtemp(pattern.data()) != nullptr);
     path = pattern;
   }
@@ -205,6 +205,22 @@ TEST_CASE("server: HEAD gets the GET headers and no body", "[proxy]") {
   CHECK(after->status == 200);
 }
 
+TEST_CASE("server: a 204 from the handler goes out without a body", "[proxy]") {
+  test_server s{tcp_listener()};
+  s.handler.status = http::status::no_content;
+  s.start();
+  auto client = s.connect();
+  const auto answer = client.request("GET", "/v1/kv-demo/data/x");
+  REQUIRE(answer.has_value());
+  CHECK(answer->status == 204);
+  CHECK(answer->header("content-length").empty());
+  // Nothing stray on the wire: the next answer parses.
+  s.handler.status = http::status::ok;
+  const auto next = client.request("GET", "/v1/kv-demo/data/y");
+  REQUIRE(next.has_value());
+  CHECK(next->status == 200);
+}
+
 TEST_CASE("server: a body over the limit is 413 and never reaches the handler", "[proxy]") {
   config::proxy_config writes;
   writes.forward_writes = true;
@@ -251,8 +267,9 @@ TEST_CASE("server: Expect 100-continue gets an interim answer", "[proxy]") {
   test_server s{tcp_listener(), short_limits(), writes};
   s.start();
   auto client = s.connect();
-  REQUIRE(client.send("PUT /v1/kv-demo/data/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                      "Expect: 100-continue\r\n\r\n"));
+  REQUIRE(
+      client.send("PUT /v1/kv-demo/data/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
   const auto interim = client.read_answer();
   REQUIRE(interim.has_value());
   CHECK(interim->status == 100);
@@ -278,10 +295,10 @@ TEST_CASE("server: an oversized header is 431", "[proxy]") {
 TEST_CASE("server: malformed HTTP is 400", "[proxy]") {
   test_server s{tcp_listener()};
   s.start();
-  for (const auto* garbage : {"GET /v1/kv-demo/x HTTP/9.9\r\n\r\n",
-                              "GET /v1/kv-demo/x HTTP/1.1\r\nBad Header\r\n\r\n",
-                              "GET /v1/kv-demo/x HTTP/1.1\r\nContent-Length: nope\r\n\r\n",
-                              "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"}) {
+  for (const auto* garbage :
+       {"GET /v1/kv-demo/x HTTP/9.9\r\n\r\n", "GET /v1/kv-demo/x HTTP/1.1\r\nBad Header\r\n\r\n",
+        "GET /v1/kv-demo/x HTTP/1.1\r\nContent-Length: nope\r\n\r\n",
+        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"}) {
     INFO(garbage);
     auto client = s.connect();
     REQUIRE(client.send(garbage));
@@ -313,8 +330,7 @@ TEST_CASE("server: a client trickling its header is cut off by the header timeou
   CHECK(s.handler.calls == 0);
 }
 
-TEST_CASE("server: an idle keep-alive connection is closed after the idle timeout",
-          "[proxy]") {
+TEST_CASE("server: an idle keep-alive connection is closed after the idle timeout", "[proxy]") {
   auto limits = short_limits();
   limits.idle_timeout = 500ms;
   test_server s{tcp_listener(), limits};
@@ -326,8 +342,7 @@ TEST_CASE("server: an idle keep-alive connection is closed after the idle timeou
   CHECK(std::chrono::steady_clock::now() - started >= 400ms);
 }
 
-TEST_CASE("server: denied routes are answered by the listener, never the handler",
-          "[proxy]") {
+TEST_CASE("server: denied routes are answered by the listener, never the handler", "[proxy]") {
   auto listener = tcp_listener();
   listener.require_request_header = true;
   test_server s{listener};
@@ -476,8 +491,7 @@ TEST_CASE("server: unix socket mode follows socket_mode", "[proxy]") {
   CHECK((info.st_mode & 07777) == 0600);
 }
 
-TEST_CASE("server: a stale unix socket is replaced, a live one or a file is refused",
-          "[proxy]") {
+TEST_CASE("server: a stale unix socket is replaced, a live one or a file is refused", "[proxy]") {
   temp_dir dir;
   const auto listener = unix_listener(dir);
   const auto& path = listener.unix_socket;
@@ -522,8 +536,7 @@ TEST_CASE("server: a stale unix socket is replaced, a live one or a file is refu
   }
 }
 
-TEST_CASE("server: stop lets an in-flight request finish and closes idle connections",
-          "[proxy]") {
+TEST_CASE("server: stop lets an in-flight request finish and closes idle connections", "[proxy]") {
   test_server s{tcp_listener()};
   s.handler.delay = 500ms;
   s.start();

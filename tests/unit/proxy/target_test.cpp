@@ -54,8 +54,7 @@ TEST_CASE("normalise_target: slashes collapse and dot segments resolve", "[proxy
   CHECK(path_of("/v1/..x") == "/v1/..x");
 }
 
-TEST_CASE("normalise_target: percent-decoding happens once, before dot resolution",
-          "[proxy]") {
+TEST_CASE("normalise_target: percent-decoding happens once, before dot resolution", "[proxy]") {
   CHECK(path_of("/v1/kv-demo%2fdata%2Fx") == "/v1/kv-demo/data/x");
   CHECK(path_of("/v1/kv-demo/%2e%2e/sys") == "/v1/sys");
   CHECK(path_of("/v1/kv-demo/.%2E/sys") == "/v1/sys");

@@ -33,8 +33,10 @@ std::string refusal_reason(const vault::response& answer) {
 
 dynamic_answer error_answer(unsigned status, const std::string& message) {
   const nlohmann::json body = {{"errors", {message}}};
-  return {.status = status, .content_type = "application/json",
-          .body = core::secret_string{body.dump()}, .cache = cache_state::miss};
+  return {.status = status,
+          .content_type = "application/json",
+          .body = core::secret_string{body.dump()},
+          .cache = cache_state::miss};
 }
 
 // Read through `co_await net::this_coro::cancellation_state`, which never throws, so a
@@ -144,8 +146,8 @@ net::awaitable<result<dynamic_answer>> lease_store::async_get(std::string_view p
   co_return co_await await_answer(start_entry(std::move(key)), true);
 }
 
-net::awaitable<result<dynamic_answer>> lease_store::await_answer(
-    std::shared_ptr<path_entry> entry, bool started_here) {
+net::awaitable<result<dynamic_answer>> lease_store::await_answer(std::shared_ptr<path_entry> entry,
+                                                                 bool started_here) {
   // A caller that started or waited for the fetch got a MISS even when the client answered
   // without suspending and the fetch was already done.
   bool waited = started_here;
@@ -183,8 +185,8 @@ net::awaitable<std::vector<prefetch_failure>> lease_store::async_prefetch(
     if (!answer) {
       failures.push_back({.path = std::move(paths[i]), .reason = answer.error().message()});
     } else if (answer->status != 200) {
-      const vault::response as_vault{.status = answer->status, .content_type = {},
-                                     .body = answer->body, .headers = {}};
+      const vault::response as_vault{
+          .status = answer->status, .content_type = {}, .body = answer->body, .headers = {}};
       failures.push_back({.path = std::move(paths[i]), .reason = refusal_reason(as_vault)});
     }
   }
@@ -195,14 +197,15 @@ dynamic_answer lease_store::serve(const path_entry& entry, cache_state cache) co
   const auto now = clock_.now();
   if (entry.current && !expired(entry.current->expiry(), now)) {
     if (cache == cache_state::hit) ++stats_.hits;
-    return {.status = 200, .content_type = "application/json",
+    return {.status = 200,
+            .content_type = "application/json",
             .body = entry.current->secret.render(seconds_left(entry.current->expiry(), now)),
             .cache = cache};
   }
   const std::string why =
       entry.last_error.empty() ? "new credentials are still being fetched" : entry.last_error;
-  return error_answer(503, "dynamic secret " + entry.path +
-                               " expired and could not be renewed: " + why);
+  return error_answer(503,
+                      "dynamic secret " + entry.path + " expired and could not be renewed: " + why);
 }
 
 net::awaitable<void> lease_store::maintain(std::shared_ptr<path_entry> entry) {
@@ -223,8 +226,8 @@ net::awaitable<void> lease_store::maintain(std::shared_ptr<path_entry> entry) {
     if (!co_await sleep_until(rotation_due(lease.granted_at, lease.granted, config_.renew_at))) {
       co_return;
     }
-    const auto step = choose_step(config_.strategy, entry->current->secret.renewable(),
-                                  entry->current->capped);
+    const auto step =
+        choose_step(config_.strategy, entry->current->secret.renewable(), entry->current->capped);
     if (step == next_step::renew) {
       if (co_await renew(*entry)) continue;
       if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
@@ -249,7 +252,8 @@ void lease_store::finish_first_fetch(path_entry& entry, fetch_outcome& outcome) 
       entry.first_outcome = result<dynamic_answer>{outcome.error};
     }
     log_->warn("dynamic secret {}: no credentials: {}", entry.path, outcome.reason);
-    if (const auto it = entries_.find(entry.path); it != entries_.end() && it->second.get() == &entry) {
+    if (const auto it = entries_.find(entry.path);
+        it != entries_.end() && it->second.get() == &entry) {
       entries_.erase(it);
     }
   }
@@ -258,7 +262,8 @@ void lease_store::finish_first_fetch(path_entry& entry, fetch_outcome& outcome) 
 
 void lease_store::make_current(path_entry& entry, fetch_outcome& outcome) {
   const auto now = clock_.now();
-  std::erase_if(entry.retired, [now](const retired_lease& old) { return expired(old.expiry, now); });
+  std::erase_if(entry.retired,
+                [now](const retired_lease& old) { return expired(old.expiry, now); });
   const bool rotated = entry.current.has_value();
   if (rotated && !expired(entry.current->expiry(), now)) {
     // Left to run out, not revoked: a connection opened with these creds keeps its time.
@@ -286,28 +291,35 @@ net::awaitable<lease_store::fetch_outcome> lease_store::fetch(path_entry& entry)
     const error_code error = errc::no_token;
     co_return fetch_outcome{.lease = {}, .refusal = {}, .error = error, .reason = error.message()};
   }
-  vault::request request{.method = http::verb::get, .target = "/v1/" + entry.path, .body = {},
-                         .token = token, .headers = {}};
+  vault::request request{.method = http::verb::get,
+                         .target = "/v1/" + entry.path,
+                         .body = {},
+                         .token = token,
+                         .headers = {}};
   const auto sent = clock_.now();
   ++stats_.fetches;
   entry.in_flight = true;
   auto answer = co_await upstream_.async_send(std::move(request));
   entry.in_flight = false;
   if (!answer) {
-    co_return fetch_outcome{.lease = {}, .refusal = {}, .error = answer.error(),
-                            .reason = answer.error().message()};
+    co_return fetch_outcome{
+        .lease = {}, .refusal = {}, .error = answer.error(), .reason = answer.error().message()};
   }
   auto secret = dynamic_secret::parse(*answer);
   if (!secret || secret->lease_duration() <= 0) {
     // A refusal, or an answer without a lease this store could track: passed on as it came.
     std::string reason = secret ? "answer without a lease" : refusal_reason(*answer);
-    co_return fetch_outcome{.lease = {}, .refusal = std::move(*answer), .error = {},
-                            .reason = std::move(reason)};
+    co_return fetch_outcome{
+        .lease = {}, .refusal = std::move(*answer), .error = {}, .reason = std::move(reason)};
   }
   const auto granted = seconds{secret->lease_duration()};
-  co_return fetch_outcome{.lease = held_lease{.secret = std::move(*secret), .granted_at = sent,
-                                              .granted = granted, .capped = false},
-                          .refusal = {}, .error = {}, .reason = {}};
+  co_return fetch_outcome{.lease = held_lease{.secret = std::move(*secret),
+                                              .granted_at = sent,
+                                              .granted = granted,
+                                              .capped = false},
+                          .refusal = {},
+                          .error = {},
+                          .reason = {}};
 }
 
 net::awaitable<bool> lease_store::renew(path_entry& entry) {
@@ -319,8 +331,10 @@ net::awaitable<bool> lease_store::renew(path_entry& entry) {
   } else {
     const long long increment = lease.secret.lease_duration();
     const nlohmann::json body = {{"lease_id", lease.secret.lease_id()}, {"increment", increment}};
-    vault::request request{.method = http::verb::put, .target = "/v1/sys/leases/renew",
-                           .body = core::secret_string{body.dump()}, .token = token,
+    vault::request request{.method = http::verb::put,
+                           .target = "/v1/sys/leases/renew",
+                           .body = core::secret_string{body.dump()},
+                           .token = token,
                            .headers = {}};
     const auto sent = clock_.now();
     entry.in_flight = true;
@@ -340,8 +354,8 @@ net::awaitable<bool> lease_store::renew(path_entry& entry) {
       lease.capped = renewal_capped(increment, parsed->lease_duration, parsed->warnings);
       ++entry.renewals;
       ++stats_.renewals;
-      log_->info("dynamic secret {}: lease renewed for {}s{}", entry.path,
-                 parsed->lease_duration, lease.capped ? " (max TTL reached, rotating next)" : "");
+      log_->info("dynamic secret {}: lease renewed for {}s{}", entry.path, parsed->lease_duration,
+                 lease.capped ? " (max TTL reached, rotating next)" : "");
       co_return true;
     }
   }
@@ -439,8 +453,10 @@ net::awaitable<void> lease_store::revoke(std::vector<std::string> lease_ids) {
       co_return;
     }
     const nlohmann::json body = {{"lease_id", lease_id}};
-    vault::request request{.method = http::verb::put, .target = "/v1/sys/leases/revoke",
-                           .body = core::secret_string{body.dump()}, .token = token,
+    vault::request request{.method = http::verb::put,
+                           .target = "/v1/sys/leases/revoke",
+                           .body = core::secret_string{body.dump()},
+                           .token = token,
                            .headers = {}};
     const auto answer = co_await upstream_.async_send(std::move(request));
     // Cut off by the deadline: async_revoke_all says so once.

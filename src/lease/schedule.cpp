@@ -7,10 +7,14 @@ namespace sidecar::lease {
 
 std::string_view to_string(lease_state state) noexcept {
   switch (state) {
-    case lease_state::ok: return "ok";
-    case lease_state::rotating: return "rotating";
-    case lease_state::degraded: return "degraded";
-    case lease_state::expired: return "expired";
+    case lease_state::ok:
+      return "ok";
+    case lease_state::rotating:
+      return "rotating";
+    case lease_state::degraded:
+      return "degraded";
+    case lease_state::expired:
+      return "expired";
   }
   return "unknown";
 }

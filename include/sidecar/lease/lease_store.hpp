@@ -85,8 +85,8 @@ class lease_store final {
  public:
   lease_store(net::any_io_executor executor, vault::client& upstream,
               const vault::token_source& tokens, core::clock& clock,
-              const config::database_config& config, lease_stats& stats,
-              retry_limits retry = {}, core::uniform_source random = core::make_random_source());
+              const config::database_config& config, lease_stats& stats, retry_limits retry = {},
+              core::uniform_source random = core::make_random_source());
   ~lease_store();
   lease_store(const lease_store&) = delete;
   lease_store& operator=(const lease_store&) = delete;

@@ -9,8 +9,10 @@ using namespace sidecar;
 namespace {
 
 vault::response answer(unsigned status, std::string body) {
-  return {.status = status, .content_type = "application/json",
-          .body = core::secret_string{std::move(body)}, .headers = {}};
+  return {.status = status,
+          .content_type = "application/json",
+          .body = core::secret_string{std::move(body)},
+          .headers = {}};
 }
 
 constexpr const char* creds_body =
@@ -47,7 +49,8 @@ TEST_CASE("dynamic_secret: an error status becomes its vault errc", "[lease]") {
       answer(403, R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})"));
   REQUIRE(refused.has_error());
   CHECK(refused.error() == vault::errc::permission_denied);
-  const auto sealed = lease::dynamic_secret::parse(answer(503, R"({"errors":["Vault is sealed"]})"));
+  const auto sealed =
+      lease::dynamic_secret::parse(answer(503, R"({"errors":["Vault is sealed"]})"));
   REQUIRE(sealed.has_error());
   CHECK(sealed.error() == vault::errc::sealed);
 }

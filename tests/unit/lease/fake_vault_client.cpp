@@ -6,8 +6,10 @@ namespace sidecar::lease::test {
 namespace {
 
 vault::response json_answer(unsigned status, const nlohmann::json& body) {
-  return {.status = status, .content_type = "application/json",
-          .body = core::secret_string{body.dump()}, .headers = {}};
+  return {.status = status,
+          .content_type = "application/json",
+          .body = core::secret_string{body.dump()},
+          .headers = {}};
 }
 
 vault::response error_answer(unsigned status, const std::string& message) {
@@ -21,8 +23,8 @@ fake_vault_client::fake_vault_client(net::any_io_executor executor, core::clock&
 
 void fake_vault_client::add_role(std::string path, long long ttl, long long max_ttl,
                                  bool renewable) {
-  roles_[std::move(path)] = role{.ttl = ttl, .max_ttl = max_ttl, .renewable = renewable,
-                                 .minted = 0};
+  roles_[std::move(path)] =
+      role{.ttl = ttl, .max_ttl = max_ttl, .renewable = renewable, .minted = 0};
 }
 
 void fake_vault_client::push_fault(std::string target, fault how) {
@@ -32,17 +34,19 @@ void fake_vault_client::push_fault(std::string target, fault how) {
 void fake_vault_client::hold_fault(std::optional<fault> how) { held_ = std::move(how); }
 
 std::size_t fake_vault_client::count(http::verb method, std::string_view target) const {
-  return static_cast<std::size_t>(
-      std::count_if(requests_.begin(), requests_.end(), [&](const recorded_request& r) {
-        return r.method == method && r.target == target;
-      }));
+  return static_cast<std::size_t>(std::count_if(
+      requests_.begin(), requests_.end(),
+      [&](const recorded_request& r) { return r.method == method && r.target == target; }));
 }
 
 net::awaitable<result<vault::response>> fake_vault_client::async_send(vault::request req) {
   auto body = req.body.empty() ? nlohmann::json{}
                                : nlohmann::json::parse(req.body.reveal(), nullptr, false);
-  requests_.push_back({.method = req.method, .target = req.target, .body = body,
-                       .had_token = req.token != nullptr, .at = clock_.now()});
+  requests_.push_back({.method = req.method,
+                       .target = req.target,
+                       .body = body,
+                       .had_token = req.token != nullptr,
+                       .at = clock_.now()});
   if (delay_ > core::duration::zero()) {
     steady_timer timer{executor_};
     timer.expires_after(delay_);
@@ -96,8 +100,10 @@ vault::response fake_vault_client::mint(const std::string& path, role& spec) {
   body["warnings"] = nullptr;
   body["auth"] = nullptr;
   body["mount_type"] = "database";
-  return {.status = 200, .content_type = "application/json",
-          .body = core::secret_string{body.dump()}, .headers = {}};
+  return {.status = 200,
+          .content_type = "application/json",
+          .body = core::secret_string{body.dump()},
+          .headers = {}};
 }
 
 vault::response fake_vault_client::renew(const nlohmann::json& body) {
@@ -113,13 +119,12 @@ vault::response fake_vault_client::renew(const nlohmann::json& body) {
           .count();
   if (left_to_max <= 0) return error_answer(400, "past the max TTL, cannot renew");
   const auto granted = std::min(increment, static_cast<long long>(left_to_max));
-  nlohmann::json answer = {{"request_id", "renew"}, {"lease_id", id}, {"renewable", true},
-                           {"lease_duration", granted}, {"data", nullptr},
-                           {"warnings", nullptr}};
+  nlohmann::json answer = {{"request_id", "renew"},     {"lease_id", id},  {"renewable", true},
+                           {"lease_duration", granted}, {"data", nullptr}, {"warnings", nullptr}};
   if (granted < increment) {
     answer["warnings"] = {"TTL of \"" + std::to_string(increment) +
-                          "s\" exceeded the effective max_ttl of \"" +
-                          std::to_string(left_to_max) + "s\"; TTL value is capped accordingly"};
+                          "s\" exceeded the effective max_ttl of \"" + std::to_string(left_to_max) +
+                          "s\"; TTL value is capped accordingly"};
   }
   return json_answer(200, answer);
 }

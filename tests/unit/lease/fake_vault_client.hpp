@@ -54,9 +54,7 @@ class fake_vault_client final : public vault::client {
 
   net::awaitable<result<vault::response>> async_send(vault::request req) override;
 
-  [[nodiscard]] const std::vector<recorded_request>& requests() const noexcept {
-    return requests_;
-  }
+  [[nodiscard]] const std::vector<recorded_request>& requests() const noexcept { return requests_; }
   [[nodiscard]] std::size_t count(http::verb method, std::string_view target) const;
   [[nodiscard]] const std::vector<std::string>& revoked() const noexcept { return revoked_; }
 
@@ -72,7 +70,8 @@ class fake_vault_client final : public vault::client {
     core::time_point issued;
   };
 
-  [[nodiscard]] result<vault::response> answer(const vault::request& req, const nlohmann::json& body);
+  [[nodiscard]] result<vault::response> answer(const vault::request& req,
+                                               const nlohmann::json& body);
   [[nodiscard]] vault::response mint(const std::string& path, role& spec);
   [[nodiscard]] vault::response renew(const nlohmann::json& body);
 

@@ -468,15 +468,15 @@ TEST_CASE("lease_store: a cancelled caller stops waiting while the fetch goes on
     net::co_spawn(
         t.io, [](harness& u) { return u.store->async_get(app); }(t),
         net::bind_cancellation_slot(
-            cancel.slot(), [&cancelled](const std::exception_ptr& failure,
-                                        result<lease::dynamic_answer> answer) {
+            cancel.slot(),
+            [&cancelled](const std::exception_ptr& failure, result<lease::dynamic_answer> answer) {
               if (!failure) cancelled = std::move(answer);
             }));
-    net::co_spawn(t.io, [](harness& u) { return u.store->async_get(app); }(t),
-                  [&patient](const std::exception_ptr& failure,
-                             result<lease::dynamic_answer> answer) {
-                    if (!failure) patient = std::move(answer);
-                  });
+    net::co_spawn(
+        t.io, [](harness& u) { return u.store->async_get(app); }(t),
+        [&patient](const std::exception_ptr& failure, result<lease::dynamic_answer> answer) {
+          if (!failure) patient = std::move(answer);
+        });
     co_await sleep_for(50ms);
     cancel.emit(net::cancellation_type::terminal);
     co_await sleep_for(100ms);

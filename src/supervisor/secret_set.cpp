@@ -1,0 +1,72 @@
+#include <sidecar/supervisor/secret_set.hpp>
+
+#include <sidecar/core/secret_string.hpp>
+
+namespace sidecar::supervisor {
+namespace {
+
+std::string_view without_prefix(std::string_view path) {
+  if (path.starts_with("/v1/")) return path.substr(4);
+  if (path.starts_with('/')) return path.substr(1);
+  return path;
+}
+
+}  // namespace
+
+secret_set::~secret_set() {
+  for (auto& [name, data] : maps_) cleanse_json(data);
+}
+
+bool secret_set::set(std::string_view name, nlohmann::json data) {
+  const auto held = maps_.find(name);
+  if (held == maps_.end()) {
+    maps_.emplace(std::string{name}, std::move(data));
+    return true;
+  }
+  if (held->second == data) {
+    cleanse_json(data);
+    return false;
+  }
+  cleanse_json(held->second);
+  held->second = std::move(data);
+  return true;
+}
+
+const nlohmann::json* secret_set::find(std::string_view name) const {
+  const auto held = maps_.find(name);
+  return held == maps_.end() ? nullptr : &held->second;
+}
+
+void cleanse_json(nlohmann::json& value) noexcept {
+  if (value.is_string()) {
+    core::cleanse(value.get_ref<std::string&>());
+  } else if (value.is_structured()) {
+    for (auto& item : value) cleanse_json(item);
+  }
+}
+
+std::optional<nlohmann::json> secret_map_of(std::string_view body) {
+  auto envelope = nlohmann::json::parse(body, nullptr, false);
+  if (!envelope.is_object()) return std::nullopt;
+  std::optional<nlohmann::json> map;
+  if (const auto data = envelope.find("data"); data != envelope.end() && data->is_object()) {
+    const auto inner = data->find("data");
+    const auto metadata = data->find("metadata");
+    const bool kv2 = inner != data->end() && metadata != data->end() && metadata->is_object();
+    map = std::move(kv2 ? *inner : *data);
+  }
+  cleanse_json(envelope);  // what was not kept, and the moved-from husks
+  return map;
+}
+
+std::vector<std::string> secret_names_for(
+    const std::vector<std::pair<std::string, std::string>>& secrets, std::string_view vault_path) {
+  const auto wanted = without_prefix(vault_path);
+  std::vector<std::string> names;
+  for (const auto& [name, path] : secrets) {
+    if (without_prefix(path) == wanted) names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace sidecar::supervisor

@@ -15,12 +15,18 @@ class category_impl final : public boost::system::error_category {
       case errc::secret_id_missing:
         return "no secret_id: set auth.secret_id_file, VAULT_SECRET_ID or a systemd credential "
                "named secret_id";
-      case errc::credential_unreadable: return "a credential file could not be read";
-      case errc::credential_empty: return "a credential is empty";
-      case errc::credential_not_removed: return "the secret_id file could not be removed";
-      case errc::login_refused: return "Vault refused the login";
-      case errc::vault_unavailable: return "Vault unavailable for login within login_timeout";
-      case errc::token_lost: return "Vault token lost";
+      case errc::credential_unreadable:
+        return "a credential file could not be read";
+      case errc::credential_empty:
+        return "a credential is empty";
+      case errc::credential_not_removed:
+        return "the secret_id file could not be removed";
+      case errc::login_refused:
+        return "Vault refused the login";
+      case errc::vault_unavailable:
+        return "Vault unavailable for login within login_timeout";
+      case errc::token_lost:
+        return "Vault token lost";
     }
     return "unknown auth error";
   }

@@ -11,7 +11,8 @@ login_failure login_failure_kind(boost::system::error_code error) noexcept {
     case vault::errc::bad_request:
     case vault::errc::permission_denied:
     case vault::errc::invalid_token:
-    case vault::errc::not_found: return login_failure::refused;
+    case vault::errc::not_found:
+      return login_failure::refused;
     case vault::errc::unreachable:
     case vault::errc::timeout:
     case vault::errc::tls_failure:
@@ -20,7 +21,8 @@ login_failure login_failure_kind(boost::system::error_code error) noexcept {
     case vault::errc::rate_limited:
     case vault::errc::sealed:
     case vault::errc::server_error:
-    case vault::errc::unexpected_status: return login_failure::retryable;
+    case vault::errc::unexpected_status:
+      return login_failure::retryable;
   }
   return login_failure::retryable;
 }

@@ -10,7 +10,8 @@ renewal_failure classify_renewal_failure(boost::system::error_code error) noexce
   switch (static_cast<vault::errc>(error.value())) {
     case vault::errc::bad_request:
     case vault::errc::permission_denied:
-    case vault::errc::invalid_token: return renewal_failure::permanent;
+    case vault::errc::invalid_token:
+      return renewal_failure::permanent;
     case vault::errc::unreachable:
     case vault::errc::timeout:
     case vault::errc::tls_failure:
@@ -20,7 +21,8 @@ renewal_failure classify_renewal_failure(boost::system::error_code error) noexce
     case vault::errc::rate_limited:
     case vault::errc::sealed:
     case vault::errc::server_error:
-    case vault::errc::unexpected_status: return renewal_failure::transient;
+    case vault::errc::unexpected_status:
+      return renewal_failure::transient;
   }
   return renewal_failure::transient;
 }

@@ -89,10 +89,14 @@ std::string redacted(std::string text, std::initializer_list<const core::secret_
 
 const char* to_string(token_status status) noexcept {
   switch (status) {
-    case token_status::starting: return "starting";
-    case token_status::ok: return "ok";
-    case token_status::degraded: return "degraded";
-    case token_status::lost: return "lost";
+    case token_status::starting:
+      return "starting";
+    case token_status::ok:
+      return "ok";
+    case token_status::degraded:
+      return "degraded";
+    case token_status::lost:
+      return "lost";
   }
   return "unknown";
 }
@@ -105,8 +109,8 @@ token_manager::token_manager(vault::client& vault, core::clock& clock,
       config_{config},
       credentials_{std::move(login_credentials)},
       login_backoff_{login_backoff_initial, login_backoff_max, backoff_jitter, random},
-      renew_backoff_{std::min(renew_backoff_initial, config.check_interval),
-                     config.check_interval, backoff_jitter, std::move(random)} {}
+      renew_backoff_{std::min(renew_backoff_initial, config.check_interval), config.check_interval,
+                     backoff_jitter, std::move(random)} {}
 
 net::awaitable<result<vault::envelope>> token_manager::async_auth_call(vault::request request) {
   auto sent = co_await vault_.async_send(std::move(request));
@@ -116,8 +120,11 @@ net::awaitable<result<vault::envelope>> token_manager::async_auth_call(vault::re
   }
   auto answer = vault::parse_envelope(*sent);
   if (!answer) {
+    // Vault's own words when it sent some ({"errors":[...]}), else the status and our reading.
     const auto error = vault::parse_error(*sent);
-    last_error_ = redacted(error.messages.empty() ? answer.error().message() : error.summary(),
+    last_error_ = redacted(error.messages.empty()
+                               ? fmt::format("{}: {}", sent->status, answer.error().message())
+                               : error.summary(),
                            {&credentials_.role_id, &credentials_.secret_id, &token_, &accessor_});
   } else if (!answer->auth) {
     last_error_ = "Vault answered without an auth object";
@@ -185,8 +192,8 @@ net::awaitable<result<void>> token_manager::run() {
       }
       continue;
     }
-    timer.expires_after(
-        next_wakeup(now, config_.check_interval, renewal_point(), expiry(state_)) - now);
+    timer.expires_after(next_wakeup(now, config_.check_interval, renewal_point(), expiry(state_)) -
+                        now);
     if (auto [ec] = co_await timer.async_wait(); ec) co_return ec;
     log_schedule("check");
   }
@@ -213,9 +220,8 @@ net::awaitable<token_manager::renew_result> token_manager::async_renew() {
   }
   const auto now = clock_.now();
   renew_retry_at_ = now + renew_backoff_.next();
-  auth_log()->warn("token renewal failed: {}; retrying in {}, the token expires in {}",
-                   last_error_, seconds_text(*renew_retry_at_ - now),
-                   seconds_text(expiry(state_) - now));
+  auth_log()->warn("token renewal failed: {}; retrying in {}, the token expires in {}", last_error_,
+                   seconds_text(*renew_retry_at_ - now), seconds_text(expiry(state_) - now));
   co_return renew_result::retry;
 }
 
@@ -234,8 +240,8 @@ void token_manager::adopt_login(const vault::envelope& answer, core::time_point 
   ++logins_;
   last_error_.clear();
   auth_log()->info("logged in with AppRole at auth/{}: {} token, TTL {}, {}", config_.mount,
-              auth.token_type, seconds_text(state_.ttl),
-              state_.renewable ? "renewable" : "not renewable");
+                   auth.token_type, seconds_text(state_.ttl),
+                   state_.renewable ? "renewable" : "not renewable");
   log_schedule("login");
 }
 
@@ -268,8 +274,10 @@ result<void> token_manager::give_up(const std::string& why) {
     return make_error_code(errc::token_lost);
   }
   status_ = token_status::degraded;
-  auth_log()->error("{}; on_renew_failure = serve_cached: serving cached values, Vault is no longer "
-               "called", why);
+  auth_log()->error(
+      "{}; on_renew_failure = serve_cached: serving cached values, Vault is no longer "
+      "called",
+      why);
   return {};
 }
 

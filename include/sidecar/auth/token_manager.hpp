@@ -32,12 +32,12 @@ struct token_stats {
   token_status status = token_status::starting;
   bool renewable = false;
   bool max_ttl_reached = false;
-  core::duration ttl{};                       ///< as granted by the last login or renewal
-  core::duration ttl_left{};                  ///< zero once expired
-  std::optional<core::time_point> expires;    ///< empty before login or for a TTL-less token
+  core::duration ttl{};                          ///< as granted by the last login or renewal
+  core::duration ttl_left{};                     ///< zero once expired
+  std::optional<core::time_point> expires;       ///< empty before login or for a TTL-less token
   std::optional<core::time_point> next_renewal;  ///< empty when no renewal is planned
   std::optional<core::time_point> last_renewal;  ///< the last successful renewal
-  std::string last_error;                     ///< Vault's summary or the transport error
+  std::string last_error;                        ///< Vault's summary or the transport error
   std::uint64_t logins = 0;
   std::uint64_t renewals_ok = 0;
   std::uint64_t renewal_failures = 0;

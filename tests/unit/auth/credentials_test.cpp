@@ -80,8 +80,7 @@ TEST_CASE("load_credentials: the systemd credential is the last source for the s
           "[auth]") {
   temp_dir dir;
   const auto credential = dir.write("secret_id", "from-credentials-dir\n");
-  const fake_env env{
-      {{"VAULT_ROLE_ID", "role"}, {"CREDENTIALS_DIRECTORY", dir.path.string()}}};
+  const fake_env env{{{"VAULT_ROLE_ID", "role"}, {"CREDENTIALS_DIRECTORY", dir.path.string()}}};
   config::auth_config config;
   config.remove_secret_id_file_after_reading = true;
 

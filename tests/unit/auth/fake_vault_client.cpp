@@ -35,31 +35,52 @@ std::vector<recorded_request> fake_vault_client::requests_to(std::string_view ta
 }
 
 vault::response json_answer(unsigned status, std::string body) {
-  return {.status = status, .content_type = "application/json",
-          .body = core::secret_string{std::move(body)}, .headers = {}};
+  return {.status = status,
+          .content_type = "application/json",
+          .body = core::secret_string{std::move(body)},
+          .headers = {}};
 }
 
 vault::response login_answer(std::string_view token, std::string_view accessor,
                              long long ttl_seconds, bool renewable) {
-  const nlohmann::json body{
-      {"request_id", "4f1e"}, {"lease_id", ""}, {"renewable", false}, {"lease_duration", 0},
-      {"data", nullptr}, {"wrap_info", nullptr}, {"warnings", nullptr},
-      {"auth",
-       {{"client_token", token}, {"accessor", accessor}, {"policies", {"default", "app"}},
-        {"token_policies", {"default", "app"}}, {"metadata", {{"role_name", "app"}}},
-        {"lease_duration", ttl_seconds}, {"renewable", renewable}, {"entity_id", "e-1"},
-        {"token_type", "service"}, {"orphan", true}, {"num_uses", 0}}}};
+  const nlohmann::json body{{"request_id", "4f1e"},
+                            {"lease_id", ""},
+                            {"renewable", false},
+                            {"lease_duration", 0},
+                            {"data", nullptr},
+                            {"wrap_info", nullptr},
+                            {"warnings", nullptr},
+                            {"auth",
+                             {{"client_token", token},
+                              {"accessor", accessor},
+                              {"policies", {"default", "app"}},
+                              {"token_policies", {"default", "app"}},
+                              {"metadata", {{"role_name", "app"}}},
+                              {"lease_duration", ttl_seconds},
+                              {"renewable", renewable},
+                              {"entity_id", "e-1"},
+                              {"token_type", "service"},
+                              {"orphan", true},
+                              {"num_uses", 0}}}};
   return json_answer(200, body.dump());
 }
 
 vault::response renew_answer(std::string_view token, long long ttl_seconds, bool renewable,
                              const std::vector<std::string>& warnings) {
-  nlohmann::json body{
-      {"request_id", "9a2c"}, {"lease_id", ""}, {"renewable", false}, {"lease_duration", 0},
-      {"data", nullptr}, {"wrap_info", nullptr}, {"warnings", nullptr},
-      {"auth",
-       {{"client_token", token}, {"accessor", ""}, {"policies", {"default", "app"}},
-        {"lease_duration", ttl_seconds}, {"renewable", renewable}, {"token_type", "service"}}}};
+  nlohmann::json body{{"request_id", "9a2c"},
+                      {"lease_id", ""},
+                      {"renewable", false},
+                      {"lease_duration", 0},
+                      {"data", nullptr},
+                      {"wrap_info", nullptr},
+                      {"warnings", nullptr},
+                      {"auth",
+                       {{"client_token", token},
+                        {"accessor", ""},
+                        {"policies", {"default", "app"}},
+                        {"lease_duration", ttl_seconds},
+                        {"renewable", renewable},
+                        {"token_type", "service"}}}};
   if (!warnings.empty()) body["warnings"] = warnings;
   return json_answer(200, body.dump());
 }

@@ -38,9 +38,7 @@ class fake_vault_client final : public vault::client {
 
   net::awaitable<result<vault::response>> async_send(vault::request req) override;
 
-  [[nodiscard]] const std::vector<recorded_request>& requests() const noexcept {
-    return requests_;
-  }
+  [[nodiscard]] const std::vector<recorded_request>& requests() const noexcept { return requests_; }
   [[nodiscard]] std::vector<recorded_request> requests_to(std::string_view target) const;
 
  private:

@@ -44,8 +44,7 @@ TEST_CASE("next_wakeup: every TTL up to check_interval over one minus renew_at i
   }
 }
 
-TEST_CASE("next_wakeup: the expiry of a token that is not renewed gets its own wake-up",
-          "[auth]") {
+TEST_CASE("next_wakeup: the expiry of a token that is not renewed gets its own wake-up", "[auth]") {
   CHECK(auth::next_wakeup(t0, 10s, never, t0 + 3s) == t0 + 3s);
   CHECK(auth::next_wakeup(t0, 10s, never, t0 + 30s) == t0 + 10s);
   CHECK(auth::next_wakeup(t0, 10s, never, never) == t0 + 10s);

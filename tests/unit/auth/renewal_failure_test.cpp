@@ -19,10 +19,10 @@ TEST_CASE("classify_renewal_failure: Vault's verdicts on the token are permanent
 }
 
 TEST_CASE("classify_renewal_failure: a Vault that cannot answer now is transient", "[auth]") {
-  for (const auto e : {errc::unreachable, errc::timeout, errc::tls_failure,
-                       errc::malformed_response, errc::response_too_large, errc::not_found,
-                       errc::rate_limited, errc::sealed, errc::server_error,
-                       errc::unexpected_status}) {
+  for (const auto e :
+       {errc::unreachable, errc::timeout, errc::tls_failure, errc::malformed_response,
+        errc::response_too_large, errc::not_found, errc::rate_limited, errc::sealed,
+        errc::server_error, errc::unexpected_status}) {
     INFO(make_error_code(e).message());
     CHECK(auth::classify_renewal_failure(e) == renewal_failure::transient);
   }

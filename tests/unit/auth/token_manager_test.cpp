@@ -114,13 +114,13 @@ struct harness {
       if (!ec) cancel.emit(net::cancellation_type::terminal);
     });
     net::co_spawn(io, std::move(op),
-                  net::bind_cancellation_slot(
-                      cancel.slot(), [&](std::exception_ptr error, result<void> value) {
-                        if (error) std::rethrow_exception(error);
-                        outcome = value;
-                        finished = steady_clock::now();
-                        canceller.cancel();
-                      }));
+                  net::bind_cancellation_slot(cancel.slot(),
+                                              [&](std::exception_ptr error, result<void> value) {
+                                                if (error) std::rethrow_exception(error);
+                                                outcome = value;
+                                                finished = steady_clock::now();
+                                                canceller.cancel();
+                                              }));
     io.run_for(limit);
   }
 
@@ -286,8 +286,7 @@ TEST_CASE("token_manager: a TTL shorter than the check interval is renewed in ti
   h.run(login_then_run(h.manager), 3000ms);
   const auto renewals = h.renewals();
   REQUIRE(renewals.size() == 1);
-  CHECK(seconds_between(h.logins().front().at, renewals.front().at) ==
-        Approx(1.6).margin(0.3));
+  CHECK(seconds_between(h.logins().front().at, renewals.front().at) == Approx(1.6).margin(0.3));
   CHECK(h.manager.status() == auth::token_status::ok);
 }
 
@@ -325,8 +324,9 @@ TEST_CASE("token_manager: an invalid token under policy exit is lost at once", "
   auto settings = short_config();
   harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
               if (request.target == login_target) return login_answer(token, accessor, 3, true);
-              return error_answer(403, "2 errors occurred:\n\t* permission denied\n\t* invalid "
-                                       "token\n\n");
+              return error_answer(403,
+                                  "2 errors occurred:\n\t* permission denied\n\t* invalid "
+                                  "token\n\n");
             },
             settings};
   h.run(login_then_run(h.manager));
@@ -495,4 +495,17 @@ TEST_CASE("token_manager: a cancellation during a login attempt ends the login",
   CHECK(h.outcome->error() == net::error::operation_aborted);
   CHECK(h.vault.requests().size() == 1);
   CHECK(h.log.count("login failed") == 0);
+}
+
+TEST_CASE("token_manager: an error without Vault's errors list is reported by its status",
+          "[auth]") {
+  harness h{[](const recorded_request&, std::size_t earlier) -> result<vault::response> {
+    if (earlier == 0) return auth::testing::json_answer(502, "<html>Bad Gateway</html>");
+    return login_answer(token, accessor, 60, true);
+  }};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->has_value());
+  CHECK(h.vault.requests().size() == 2);
+  CHECK(h.log.count("login failed: 502: Vault server error (5xx); retrying in 1.0s") == 1);
 }

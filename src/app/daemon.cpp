@@ -1,12 +1,282 @@
 #include <sidecar/app/daemon.hpp>
+
 #include <sidecar/app/exit_code.hpp>
+#include <sidecar/app/process_hygiene.hpp>
+#include <sidecar/app/sidecar_daemon.hpp>
+#include <sidecar/auth/credentials.hpp>
+#include <sidecar/auth/errc.hpp>
+#include <sidecar/config/parser.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/core/version.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+
+#include <algorithm>
+#include <thread>
 
 namespace sidecar::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::shared_ptr<spdlog::logger> log() { return core::logger("app"); }
+
+/// The exit code for a failed login (DESIGN.md "Command line").
+int login_exit_code(const error_code& ec) {
+  if (ec == auth::errc::login_refused) return exit_code::login_refused;
+  if (ec == auth::errc::vault_unavailable) return exit_code::unavailable;
+  return exit_code::internal;
+}
+
+/// A [secrets] path shaped `<mount>/creds/<role>` is a dynamic secret for the lease store; any
+/// other is KV, warmed into the cache.
+bool is_dynamic_path(std::string_view path) {
+  const auto first = path.find('/');
+  if (first == std::string_view::npos) return false;
+  const auto rest = path.substr(first + 1);
+  return rest.starts_with("creds/") && rest.size() > 6 &&
+         rest.find('/', 6) == std::string_view::npos;
+}
+
+auth::credentials read_credentials(const config::auth_config& auth) {
+  auto loaded = auth::load_credentials(auth, auth::process_environment());
+  if (!loaded) {
+    throw startup_error{exit_code::bad_config,
+                        "cannot read the AppRole credentials: " + loaded.error().message()};
+  }
+  return std::move(*loaded);
+}
+
+std::string token_status_line(const auth::token_stats& token) {
+  return fmt::format("token {}, {} s left", auth::to_string(token.status),
+                     std::chrono::duration_cast<std::chrono::seconds>(token.ttl_left).count());
+}
+
+}  // namespace
+
+sidecar_daemon::sidecar_daemon(const config::config& cfg)
+    : config_{cfg},
+      io_{std::max(1, cfg.listener.threads)},
+      engine_{net::make_strand(io_)},
+      signals_{io_, SIGTERM, SIGINT, SIGHUP} {
+  try {
+    upstream_ = std::make_unique<vault::beast_client>(engine_, config_.vault, clock_,
+                                                      core::make_random_source());
+  } catch (const std::invalid_argument& e) {
+    throw startup_error{exit_code::bad_config, std::string{"[vault] "} + e.what()};
+  }
+  tokens_ = std::make_unique<auth::token_manager>(*upstream_, clock_, config_.auth,
+                                                  read_credentials(config_.auth));
+  cache_ = std::make_unique<cache::kv_cache>(*upstream_, *tokens_, clock_, config_.cache);
+  leases_ = std::make_unique<lease::lease_store>(engine_, *upstream_, *tokens_, clock_,
+                                                 config_.database, lease_stats_);
+  handler_ = std::make_unique<proxy::forwarding_handler>(
+      engine_, config_.listener.threads > 1,
+      proxy::engine_parts{.upstream = *upstream_,
+                          .tokens = *tokens_,
+                          .cache = *cache_,
+                          .leases = *leases_,
+                          .lease_stats = lease_stats_,
+                          .registry = registry_,
+                          .clock = clock_},
+      [this] { net::post(engine_, [this] { request_stop(exit_code::ok); }); });
+  server_ = std::make_unique<proxy::server>(io_.get_executor(), config_.listener, config_.proxy,
+                                            proxy::listener_limits{}, *handler_, registry_);
+}
+
+sidecar_daemon::~sidecar_daemon() = default;
+
+int sidecar_daemon::run() {
+  log()->info("vault-sidecar {} starting with {} (Vault at {})", core::version, config_.file,
+              config_.vault.address);
+  wait_for_signal();
+  net::co_spawn(engine_, start(), [this](const std::exception_ptr& failure) {
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      log()->error("start-up failed: {}", e.what());
+    }
+    request_stop(exit_code::internal);
+  });
+
+  std::vector<std::thread> extra;
+  for (int i = 1; i < config_.listener.threads; ++i) extra.emplace_back([this] { io_.run(); });
+  // run_for, not run: a pending timer must not hold a shutdown hostage. Once stopping, anything
+  // still running after the grace period is abandoned.
+  while (!io_.stopped()) {
+    io_.run_for(250ms);
+    const auto deadline = stop_deadline_.load();
+    if (deadline != 0 && clock_.now().time_since_epoch().count() > deadline) {
+      log()->warn("shutdown: work still pending after the grace period; stopping now");
+      io_.stop();
+    }
+  }
+  for (auto& thread : extra) thread.join();
+  const int code = exit_code_.value_or(exit_code::ok);
+  log()->info("vault-sidecar stopped (exit code {})", code);
+  return code;
+}
+
+net::awaitable<void> sidecar_daemon::start() {
+  // The listener comes first, so a startup probe sees 503 `starting` instead of a refusal.
+  if (auto listening = server_->start(); !listening) {
+    log()->error("cannot open the listener: {}", listening.error().message());
+    request_stop(exit_code::internal);
+    co_return;
+  }
+  if (const auto endpoint = server_->tcp_endpoint()) {
+    log()->info("listening on {}:{}", endpoint->address().to_string(), endpoint->port());
+  }
+  if (!config_.listener.unix_socket.empty()) {
+    log()->info("listening on unix socket {}", config_.listener.unix_socket);
+  }
+
+  if (auto login = co_await tokens_->async_login(); !login) {
+    const auto& token = tokens_->stats();
+    log()->error("login failed: {} ({})", login.error().message(), token.last_error);
+    request_stop(login_exit_code(login.error()));
+    co_return;
+  }
+  spawn_background("token renewal", keep_token());
+  spawn_background("cache refresh", cache_->run_refresh());
+
+  co_await prefetch_secrets();
+  handler_->mark_started();
+  const auto status = token_status_line(tokens_->stats());
+  notifier_.ready(status);
+  log()->info("ready: {}", status);
+  if (notifier_.watchdog_interval()) spawn_background("watchdog", watchdog());
+}
+
+net::awaitable<void> sidecar_daemon::prefetch_secrets() {
+  std::vector<std::string> dynamic;
+  for (const auto& [name, path] : config_.secrets) {
+    if (is_dynamic_path(path)) {
+      dynamic.push_back(path);
+      continue;
+    }
+    auto warmed = co_await cache_->async_get("/v1/" + path);
+    if (!warmed) {
+      log()->error("[secrets] {}: cannot read {}: {}", name, path, warmed.error().message());
+    } else if (warmed->status() != 200) {
+      log()->error("[secrets] {}: reading {} answered {}", name, path, warmed->status());
+    }
+  }
+  if (dynamic.empty()) co_return;
+  for (const auto& failure : co_await leases_->async_prefetch(std::move(dynamic))) {
+    log()->error("[secrets] cannot obtain {}: {}", failure.path, failure.reason);
+  }
+}
+
+net::awaitable<void> sidecar_daemon::keep_token() {
+  const auto outcome = co_await tokens_->run();
+  if (outcome) {
+    // serve_cached: the token is gone and Vault is no longer called; cached answers go on.
+    log()->warn("token lost: serving cached secrets only (auth.on_renew_failure = serve_cached)");
+    notifier_.status("degraded: token lost, serving cached secrets");
+    co_return;
+  }
+  if (outcome.error() == auth::errc::token_lost) {
+    log()->error("token lost and auth.on_renew_failure = exit: stopping ({})",
+                 tokens_->stats().last_error);
+    request_stop(exit_code::token_lost);
+  }
+}
+
+net::awaitable<void> sidecar_daemon::watchdog() {
+  steady_timer timer{engine_};
+  for (;;) {
+    timer.expires_after(*notifier_.watchdog_interval());
+    if (auto [ec] = co_await timer.async_wait(); ec) co_return;
+    // Ping only while healthy: a sidecar that lost its token should be restarted by systemd.
+    const auto token = tokens_->stats();
+    if (token.status == auth::token_status::ok) {
+      notifier_.watchdog();
+      notifier_.status(token_status_line(token));
+    }
+  }
+}
+
+void sidecar_daemon::spawn_background(const char* name, net::awaitable<void> task) {
+  auto& signal = *background_.emplace_back(std::make_unique<net::cancellation_signal>());
+  net::co_spawn(engine_, std::move(task),
+                net::bind_cancellation_slot(signal.slot(), [name](const std::exception_ptr& e) {
+                  if (!e) return;
+                  try {
+                    std::rethrow_exception(e);
+                  } catch (const std::exception& failure) {
+                    log()->error("{} failed: {}", name, failure.what());
+                  }
+                }));
+}
+
+void sidecar_daemon::wait_for_signal() {
+  signals_.async_wait([this](const error_code& ec, int number) {
+    if (ec) return;
+    net::post(engine_, [this, number] {
+      if (number == SIGHUP) {
+        reload();
+        wait_for_signal();
+        return;
+      }
+      log()->info("signal {} received: stopping", number == SIGTERM ? "SIGTERM" : "SIGINT");
+      request_stop(exit_code::ok);
+    });
+  });
+}
+
+void sidecar_daemon::reload() {
+  auto reloaded = config::load(config_.file, config::process_environment());
+  if (!reloaded) {
+    log()->error("SIGHUP: {} has {} problem(s); keeping the running configuration",
+                 config_.file, reloaded.error().size());
+    for (const auto& problem : reloaded.error()) log()->error("  {}", problem.to_string());
+    return;
+  }
+  spdlog::level::level_enum level{};
+  (void)core::parse_log_level(reloaded->log.level, level);
+  core::configure_logging(level, reloaded->log.format);
+  log()->info("SIGHUP: log level {} and format applied; other changes take effect at restart",
+              reloaded->log.level);
+}
+
+void sidecar_daemon::request_stop(int exit_code) {
+  if (stopping_) return;
+  stopping_ = true;
+  exit_code_ = exit_code;
+  stop_deadline_ =
+      (clock_.now() + proxy::listener_limits{}.shutdown_grace + 5s).time_since_epoch().count();
+  net::co_spawn(engine_, shut_down(), [](const std::exception_ptr& e) {
+    if (e) log()->error("shutdown failed");
+  });
+}
+
+net::awaitable<void> sidecar_daemon::shut_down() {
+  notifier_.stopping();
+  server_->stop();
+  for (auto& signal : background_) signal->emit(net::cancellation_type::terminal);
+  error_code ignored;
+  signals_.cancel(ignored);
+  if (config_.database.revoke_on_shutdown && tokens_->current_token() != nullptr) {
+    co_await leases_->async_revoke_all(10s);
+  } else {
+    leases_->stop();
+  }
+  // Everything now winds down on its own: sessions finish within the listener's grace period,
+  // background loops end at their next wait, and run() returns once the io_context is out of
+  // work (run() also enforces a last-resort deadline).
+}
 
 int run_daemon(const config::config& cfg) {
-  core::logger("app")->error("daemon mode is not wired yet (configuration {} is valid)", cfg.file);
-  return exit_code::internal;
+  harden_process(cfg.security);
+  try {
+    sidecar_daemon daemon{cfg};
+    return daemon.run();
+  } catch (const startup_error& e) {
+    log()->error("{}", e.what());
+    return e.exit_code();
+  }
 }
 
 }  // namespace sidecar::app

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <sidecar/app/systemd_notifier.hpp>
+#include <sidecar/auth/token_manager.hpp>
+#include <sidecar/cache/kv_cache.hpp>
+#include <sidecar/config/config.hpp>
+#include <sidecar/core/asio.hpp>
+#include <sidecar/lease/lease_store.hpp>
+#include <sidecar/metrics/registry.hpp>
+#include <sidecar/proxy/forwarding_handler.hpp>
+#include <sidecar/proxy/server.hpp>
+#include <sidecar/vault/beast_client.hpp>
+
+#include <boost/asio/signal_set.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sidecar::app {
+
+/// A start-up failure with the exit code it maps to (78 bad config, 70 internal, ...).
+class startup_error final : public std::runtime_error {
+ public:
+  startup_error(int exit_code, const std::string& message)
+      : std::runtime_error{message}, exit_code_{exit_code} {}
+  [[nodiscard]] int exit_code() const noexcept { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+/// One running sidecar: owns the io_context and the object graph built from the configuration
+/// (upstream client, token manager, KV cache, lease store, listener), and its life — start-up
+/// (listener first so probes see `starting`, then one AppRole login, then the [secrets]
+/// fetches, then READY), signals (SIGTERM/SIGINT stop, SIGHUP reloads the log settings), and a
+/// shutdown that lets in-flight requests finish and revokes leases when configured.
+///
+/// Thread affinity: construct and run() on one thread; `listener.threads` io threads serve
+/// requests, while the token manager, cache and lease store stay on one engine strand.
+/// Errors: the constructor throws startup_error; run() returns the process exit code.
+class sidecar_daemon final {
+ public:
+  explicit sidecar_daemon(const config::config& cfg);
+  ~sidecar_daemon();
+  sidecar_daemon(const sidecar_daemon&) = delete;
+  sidecar_daemon& operator=(const sidecar_daemon&) = delete;
+
+  /// Serves until stopped; the exit code (app/exit_code.hpp).
+  [[nodiscard]] int run();
+
+ private:
+  net::awaitable<void> start();
+  net::awaitable<void> prefetch_secrets();
+  net::awaitable<void> keep_token();
+  net::awaitable<void> watchdog();
+  net::awaitable<void> shut_down();
+  void request_stop(int exit_code);
+  void spawn_background(const char* name, net::awaitable<void> task);
+  void wait_for_signal();
+  void reload();
+
+  const config::config& config_;
+  net::io_context io_;
+  net::strand<net::io_context::executor_type> engine_;
+  core::system_clock clock_;
+  metrics::registry registry_;
+  std::unique_ptr<vault::beast_client> upstream_;
+  std::unique_ptr<auth::token_manager> tokens_;
+  std::unique_ptr<cache::kv_cache> cache_;
+  lease::lease_stats lease_stats_;
+  std::unique_ptr<lease::lease_store> leases_;
+  std::unique_ptr<proxy::forwarding_handler> handler_;
+  std::unique_ptr<proxy::server> server_;
+  net::signal_set signals_;
+  systemd_notifier notifier_;
+  std::vector<std::unique_ptr<net::cancellation_signal>> background_;
+  std::optional<int> exit_code_;
+  bool stopping_ = false;
+  /// Steady-clock ticks after which run() abandons a shutdown that has not drained; 0 = running.
+  std::atomic<core::duration::rep> stop_deadline_{0};
+};
+
+}  // namespace sidecar::app

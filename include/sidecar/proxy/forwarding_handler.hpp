@@ -1,0 +1,70 @@
+#pragma once
+
+#include <sidecar/auth/token_manager.hpp>
+#include <sidecar/cache/kv_cache.hpp>
+#include <sidecar/core/asio.hpp>
+#include <sidecar/lease/lease_store.hpp>
+#include <sidecar/metrics/registry.hpp>
+#include <sidecar/proxy/engine_metrics.hpp>
+#include <sidecar/proxy/request_handler.hpp>
+#include <sidecar/vault/client.hpp>
+
+#include <functional>
+
+namespace sidecar::proxy {
+
+/// The parts of the sidecar a request may reach. All of them live on the engine executor.
+struct engine_parts {
+  vault::client& upstream;
+  const auth::token_manager& tokens;
+  cache::kv_cache& cache;
+  lease::lease_store& leases;
+  const lease::lease_stats& lease_stats;
+  metrics::registry& registry;
+  const core::clock& clock;
+};
+
+/// Answers every allowed request (the pattern-2 proxy of the brief): KV reads from the cache
+/// with `X-Cache` and `Age`, dynamic secrets from the lease store, writes forwarded with the
+/// sidecar's token (then the secret's cache entries dropped), `/v1/sys/health` passed through
+/// without a token, and the local endpoints (health, metrics, cache-clear, quit). A client's
+/// X-Vault-Token and Authorization are never forwarded: only the sidecar's own token goes out.
+///
+/// Thread affinity: async_handle may be called from any session strand; the work runs on the
+/// engine executor (the io thread of the token manager, cache and lease store): with more than
+/// one io thread each request hops there and back. Cancellation: follows the caller.
+/// Errors: answered as HTTP in Vault's shape — unreachable or TLS failure 502, deadline 504, no
+/// token 503; Vault's own error statuses and bodies are relayed unchanged.
+class forwarding_handler final : public request_handler {
+ public:
+  forwarding_handler(net::any_io_executor engine, bool hop_to_engine, engine_parts parts,
+                     std::function<void()> request_quit);
+
+  net::awaitable<string_response> async_handle(const string_request& request,
+                                               const route_decision& decision) override;
+
+  /// Health reports ready from now on: logged in and the [secrets] fetched at start-up.
+  void mark_started() noexcept { started_ = true; }
+
+ private:
+  net::awaitable<string_response> handle_on_engine(const string_request& request,
+                                                   const route_decision& decision);
+  net::awaitable<string_response> read_kv(const string_request& request,
+                                          const route_decision& decision);
+  net::awaitable<string_response> read_dynamic(const route_decision& decision);
+  net::awaitable<string_response> forward(const string_request& request,
+                                          const route_decision& decision, bool with_token);
+  string_response health();
+  string_response metrics();
+  string_response clear_cache(const string_request& request);
+  string_response quit();
+
+  net::any_io_executor engine_;
+  bool hop_to_engine_;
+  engine_parts parts_;
+  std::function<void()> request_quit_;
+  engine_metrics engine_metrics_;
+  bool started_ = false;
+};
+
+}  // namespace sidecar::proxy

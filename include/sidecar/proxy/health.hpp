@@ -1,0 +1,35 @@
+#pragma once
+
+#include <sidecar/auth/token_manager.hpp>
+#include <sidecar/cache/cache_stats.hpp>
+#include <sidecar/core/clock.hpp>
+#include <sidecar/lease/lease_store.hpp>
+
+#include <string>
+#include <vector>
+
+namespace sidecar::proxy {
+
+/// Everything `GET /sidecar/v1/health` reports, gathered on the io thread. No secret values:
+/// the token appears only as its state and times.
+struct health_inputs {
+  bool started = false;  ///< logged in and the start-up fetches of [secrets] are done
+  auth::token_stats token;
+  cache::cache_snapshot cache;
+  std::vector<lease::path_status> leases;
+  core::time_point now;
+};
+
+/// The answer to a health probe: 200 once started with a token in use or degraded-but-serving,
+/// 503 while starting or once the token is lost.
+struct health_report {
+  unsigned status = 503;
+  std::string body;  ///< JSON
+};
+
+/// Pure: the overall `status` is `starting` before start-up completes, `degraded` when the token
+/// is degraded (serve_cached) or a dynamic secret is degraded or expired, `lost` when the token
+/// is lost, else `ok`.
+[[nodiscard]] health_report make_health_report(const health_inputs& inputs);
+
+}  // namespace sidecar::proxy

@@ -1,0 +1,223 @@
+#include <sidecar/proxy/forwarding_handler.hpp>
+
+#include <sidecar/cache/errc.hpp>
+#include <sidecar/core/log.hpp>
+#include <sidecar/lease/errc.hpp>
+#include <sidecar/proxy/cache_clear.hpp>
+#include <sidecar/proxy/error_response.hpp>
+#include <sidecar/proxy/health.hpp>
+#include <sidecar/vault/errc.hpp>
+
+#include <boost/beast/http/field.hpp>
+
+#include <array>
+
+namespace sidecar::proxy {
+namespace {
+
+constexpr std::string_view json_type = "application/json";
+
+// Client headers worth passing on to Vault. Everything else stays local: hop-by-hop headers,
+// Host, lengths, and above all the client's X-Vault-Token and Authorization, which are never
+// forwarded (the sidecar's own token is injected instead).
+constexpr std::array<std::string_view, 5> forwarded_headers{
+    "X-Vault-Wrap-TTL", "X-Vault-Wrap-Format", "X-Vault-Index", "X-Vault-Inconsistent",
+    "X-Vault-Forward"};
+
+bool wants_wrapping(const string_request& request) {
+  return request.find("X-Vault-Wrap-TTL") != request.end();
+}
+
+// The one place where a failure to get an answer becomes an HTTP answer (DESIGN.md: unreachable
+// 502, deadline 504, both in Vault's {"errors":[...]} shape).
+string_response failure_response(const error_code& ec) {
+  if (ec == vault::errc::timeout) {
+    return error_response(504, "Vault did not answer within vault.request_timeout");
+  }
+  if (ec == cache::errc::no_token || ec == lease::errc::no_token) {
+    return error_response(503, "vault-sidecar holds no valid Vault token and has nothing cached "
+                               "for this path");
+  }
+  if (ec == lease::errc::stopped) return error_response(503, "vault-sidecar is shutting down");
+  if (ec.category() == vault::error_category()) {
+    return error_response(502, "upstream Vault: " + ec.message());
+  }
+  return error_response(502, "upstream failure: " + ec.message());
+}
+
+string_response relay(unsigned status, std::string_view content_type, std::string_view body) {
+  string_response answer{static_cast<http::status>(status), 11};
+  if (!content_type.empty()) answer.set(http::field::content_type, content_type);
+  answer.body().assign(body.data(), body.size());
+  return answer;
+}
+
+string_response json_answer(unsigned status, std::string body) {
+  string_response answer{static_cast<http::status>(status), 11};
+  answer.set(http::field::content_type, json_type);
+  answer.set(http::field::cache_control, "no-store");
+  answer.body() = std::move(body);
+  return answer;
+}
+
+// The Vault path of a routed request without the /v1/ prefix ("kv-demo/data/x").
+std::string_view vault_path(const route_decision& decision) {
+  std::string_view path = decision.target.path;
+  if (path.starts_with("/v1/")) path.remove_prefix(4);
+  return path;
+}
+
+}  // namespace
+
+forwarding_handler::forwarding_handler(net::any_io_executor engine, bool hop_to_engine,
+                                       engine_parts parts, std::function<void()> request_quit)
+    : engine_{std::move(engine)},
+      hop_to_engine_{hop_to_engine},
+      parts_{parts},
+      request_quit_{std::move(request_quit)},
+      engine_metrics_{parts.registry} {}
+
+net::awaitable<string_response> forwarding_handler::async_handle(const string_request& request,
+                                                                 const route_decision& decision) {
+  if (!hop_to_engine_) co_return co_await handle_on_engine(request, decision);
+  // More than one io thread: the engine's state is single-threaded, so run there and resume on
+  // the session's strand with the answer.
+  co_return co_await net::co_spawn(engine_, handle_on_engine(request, decision),
+                                   net::use_awaitable);
+}
+
+net::awaitable<string_response> forwarding_handler::handle_on_engine(
+    const string_request& request, const route_decision& decision) {
+  switch (decision.kind) {
+    case route_class::kv_read:
+      co_return co_await read_kv(request, decision);
+    case route_class::kv_write:
+      co_return co_await forward(request, decision, true);
+    case route_class::dynamic_read:
+      co_return co_await read_dynamic(decision);
+    case route_class::sys_health:
+      co_return co_await forward(request, decision, false);
+    case route_class::local_health:
+      co_return health();
+    case route_class::local_metrics:
+      co_return metrics();
+    case route_class::local_cache_clear:
+      co_return clear_cache(request);
+    case route_class::local_quit:
+      co_return quit();
+    case route_class::deny:
+      break;
+  }
+  // The listener answers denials itself; reaching here is a broken invariant.
+  co_return error_response(500, "internal error: a denied request reached the handler");
+}
+
+net::awaitable<string_response> forwarding_handler::read_kv(const string_request& request,
+                                                            const route_decision& decision) {
+  // Listings and wrapped reads are per request by nature: forwarded, never cached.
+  if (decision.list || wants_wrapping(request)) co_return co_await forward(request, decision, true);
+
+  auto got = co_await parts_.cache.async_get(decision.target.upstream_target());
+  if (!got) co_return failure_response(got.error());
+  const auto& cached = *got;
+  auto answer = relay(cached.status(), cached.content_type(), cached.body());
+  for (const auto& [name, value] : cached.answer->headers()) answer.set(name, value);
+  answer.set("X-Cache", cache::to_string(cached.state));
+  answer.set(http::field::age, std::to_string(cached.age_seconds));
+  if (cached.state == cache::cache_state::stale) {
+    answer.set(http::field::warning, R"(110 - "Response is Stale")");
+  }
+  co_return answer;
+}
+
+net::awaitable<string_response> forwarding_handler::read_dynamic(const route_decision& decision) {
+  auto got = co_await parts_.leases.async_get(vault_path(decision));
+  if (!got) co_return failure_response(got.error());
+  auto answer = relay(got->status, got->content_type, got->body.reveal());
+  answer.set("X-Cache", got->cache == lease::cache_state::hit ? "HIT" : "MISS");
+  co_return answer;
+}
+
+net::awaitable<string_response> forwarding_handler::forward(const string_request& request,
+                                                            const route_decision& decision,
+                                                            bool with_token) {
+  vault::request upstream{.method = request.method(),
+                          .target = decision.target.upstream_target(),
+                          .body = core::secret_string{std::string_view{request.body()}},
+                          .token = nullptr,
+                          .headers = {}};
+  if (decision.list && request.method() != http::verb::get) {
+    // LIST is not an HTTP method Beast knows; Vault takes GET with list=true the same way.
+    upstream.method = http::verb::get;
+    upstream.target += decision.target.query.empty() ? "?list=true" : "&list=true";
+  }
+  if (with_token) {
+    upstream.token = parts_.tokens.current_token();
+    if (upstream.token == nullptr) co_return failure_response(cache::errc::no_token);
+  }
+  for (const auto name : forwarded_headers) {
+    if (const auto it = request.find(name); it != request.end()) {
+      upstream.headers.emplace_back(std::string{name}, std::string{it->value()});
+    }
+  }
+
+  auto got = co_await parts_.upstream.async_send(std::move(upstream));
+  if (!got) co_return failure_response(got.error());
+  if (decision.kind == route_class::kv_write && got->status >= 200 && got->status < 300) {
+    parts_.cache.invalidate(vault_path(decision));
+  }
+  auto answer = relay(got->status, got->content_type, got->body.reveal());
+  for (const auto& [name, value] : got->headers) answer.set(name, value);
+  co_return answer;
+}
+
+string_response forwarding_handler::health() {
+  const auto report = make_health_report({.started = started_,
+                                          .token = parts_.tokens.stats(),
+                                          .cache = parts_.cache.snapshot(),
+                                          .leases = parts_.leases.snapshot(),
+                                          .now = parts_.clock.now()});
+  return json_answer(report.status, report.body);
+}
+
+string_response forwarding_handler::metrics() {
+  engine_metrics_.update(parts_.tokens.stats(), parts_.cache.stats(), parts_.lease_stats,
+                         parts_.leases.snapshot());
+  string_response answer{http::status::ok, 11};
+  answer.set(http::field::content_type, metrics::registry::content_type);
+  answer.body() = parts_.registry.render();
+  return answer;
+}
+
+string_response forwarding_handler::clear_cache(const string_request& request) {
+  using kind = cache_clear_request::kind;
+  const auto parsed = parse_cache_clear(request.body());
+  if (const auto* refused = std::get_if<cache_clear_error>(&parsed)) {
+    return error_response(400, refused->message);
+  }
+  const auto& clear = std::get<cache_clear_request>(parsed);
+  switch (clear.type) {
+    case kind::all:
+      parts_.cache.clear_all();
+      break;
+    case kind::request_path:
+      parts_.cache.clear_prefix(clear.value);
+      break;
+    case kind::lease:
+    case kind::token:
+    case kind::token_accessor:
+      // KV entries carry no lease and are all read with the sidecar's one token, so these
+      // types match nothing in the cache; Vault Proxy answers them 200 as well.
+      break;
+  }
+  core::logger("proxy")->info("cache cleared: type {}", to_string(clear.type));
+  return json_answer(200, "");
+}
+
+string_response forwarding_handler::quit() {
+  core::logger("proxy")->info("quit requested through /sidecar/v1/quit");
+  request_quit_();
+  return json_answer(200, "");
+}
+
+}  // namespace sidecar::proxy

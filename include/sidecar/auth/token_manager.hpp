@@ -51,6 +51,9 @@ struct token_stats {
 ///
 /// Thread affinity: io thread only (token(), stats() included). Cancellation: async_login() and
 /// run() stop at their next wait and complete with net::error::operation_aborted.
+/// Deadlines: each request is bounded by the vault::client's request_timeout, so a last login
+/// attempt may end up to one request_timeout after login_timeout. Decisions read the injected
+/// clock; waits are real steady timers.
 /// Errors: auth::errc login_refused, vault_unavailable, token_lost; the reason is in
 /// stats().last_error and in the log. No log line carries the token, its accessor, the role_id
 /// or the secret_id.

@@ -184,6 +184,7 @@ TEST_CASE("token_manager: a login to another mount uses its path", "[auth]") {
   h.run(h.manager.async_login());
   REQUIRE(h.vault.requests().size() == 1);
   CHECK(h.vault.requests().front().target == "/v1/auth/approle-ci/login");
+  CHECK_FALSE(h.log.leaked());
 }
 
 TEST_CASE("token_manager: a refused login fails at once with Vault's message", "[auth]") {
@@ -288,6 +289,7 @@ TEST_CASE("token_manager: a TTL shorter than the check interval is renewed in ti
   REQUIRE(renewals.size() == 1);
   CHECK(seconds_between(h.logins().front().at, renewals.front().at) == Approx(1.6).margin(0.3));
   CHECK(h.manager.status() == auth::token_status::ok);
+  CHECK_FALSE(h.log.leaked());
 }
 
 TEST_CASE("token_manager: a capped TTL warns once, stops renewing, then applies the policy",
@@ -443,6 +445,7 @@ TEST_CASE("token_manager: cancellation stops run promptly", "[auth]") {
   CHECK(h.outcome->error() == net::error::operation_aborted);
   CHECK(seconds_between(h.started, h.finished) < 1.0);
   CHECK(h.vault.requests().size() == 1);
+  CHECK_FALSE(h.log.leaked());
 }
 
 TEST_CASE("token_manager: cancellation stops the login backoff promptly", "[auth]") {
@@ -454,6 +457,7 @@ TEST_CASE("token_manager: cancellation stops the login backoff promptly", "[auth
   CHECK(h.outcome->error() == net::error::operation_aborted);
   CHECK(seconds_between(h.started, h.finished) < 0.8);
   CHECK(h.vault.requests().size() == 1);
+  CHECK_FALSE(h.log.leaked());
 }
 
 TEST_CASE("token_manager: the trace log shows the schedule without secrets", "[auth]") {
@@ -481,6 +485,7 @@ TEST_CASE("token_manager: a cancellation while it is not waiting ends run at the
   CHECK(h.outcome->error() == net::error::operation_aborted);
   CHECK(h.renewals().size() == 1);
   CHECK(h.manager.stats().renewals_ok == 1);
+  CHECK_FALSE(h.log.leaked());
 }
 
 TEST_CASE("token_manager: a cancellation during a login attempt ends the login", "[auth]") {
@@ -495,6 +500,7 @@ TEST_CASE("token_manager: a cancellation during a login attempt ends the login",
   CHECK(h.outcome->error() == net::error::operation_aborted);
   CHECK(h.vault.requests().size() == 1);
   CHECK(h.log.count("login failed") == 0);
+  CHECK_FALSE(h.log.leaked());
 }
 
 TEST_CASE("token_manager: an error without Vault's errors list is reported by its status",
@@ -508,4 +514,5 @@ TEST_CASE("token_manager: an error without Vault's errors list is reported by it
   CHECK(h.outcome->has_value());
   CHECK(h.vault.requests().size() == 2);
   CHECK(h.log.count("login failed: 502: Vault server error (5xx); retrying in 1.0s") == 1);
+  CHECK_FALSE(h.log.leaked());
 }

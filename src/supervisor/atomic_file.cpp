@@ -51,7 +51,8 @@ bool holds(const std::string& path, std::string_view content, unsigned perms) {
   const descriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
   struct stat status {};
   if (!file.valid() || ::fstat(file.get(), &status) != 0 || !S_ISREG(status.st_mode) ||
-      (status.st_mode & 07777) != perms || static_cast<std::size_t>(status.st_size) != content.size()) {
+      (status.st_mode & 07777) != perms ||
+      static_cast<std::size_t>(status.st_size) != content.size()) {
     return false;
   }
   std::string held(content.size() + 1, '\0');  // one more: a file that grew meanwhile differs

@@ -93,8 +93,8 @@ child_process::~child_process() {
   if (!running()) return;
   signal(SIGKILL);
   siginfo_t info{};
-  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.native_handle()),
-                  &info, WEXITED) != 0 &&
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.native_handle()), &info,
+                  WEXITED) != 0 &&
          errno == EINTR) {
   }
 }
@@ -116,8 +116,8 @@ net::awaitable<std::optional<int>> child_process::async_wait_exit() {
 
 void child_process::try_reap() {
   siginfo_t info{};
-  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.native_handle()),
-                  &info, WEXITED | WNOHANG) != 0) {
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.native_handle()), &info,
+                  WEXITED | WNOHANG) != 0) {
     // Only EINTR can happen to our own unreaped child; anything else is a broken invariant.
     if (errno != EINTR) throw std::system_error{errno, std::generic_category(), "waitid"};
   }

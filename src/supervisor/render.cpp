@@ -27,15 +27,16 @@ render_error problem(std::string_view subject, std::string secret, std::string k
 
 /// The names of the variable tags in `text`, read as kainjow's parser reads them with the
 /// default delimiters (which stay the default: `{{=...=}}` is refused). Comments are skipped.
-rendered<std::vector<std::string>> variable_names(std::string_view text,
-                                                  std::string_view subject) {
+rendered<std::vector<std::string>> variable_names(std::string_view text, std::string_view subject) {
   std::vector<std::string> names;
   for (auto at = text.find("{{"); at != npos; at = text.find("{{", at)) {
     const bool triple = at + 2 < text.size() && text[at + 2] == '{';
     const std::string_view end = triple ? "}}}" : "}}";
     const auto start = at + (triple ? 3 : 2);
     const auto close = text.find(end, start);
-    if (close == npos) return problem(subject, {}, {}, fmt::format("unclosed tag at offset {}", at));
+    if (close == npos) {
+      return problem(subject, {}, {}, fmt::format("unclosed tag at offset {}", at));
+    }
     auto name = trim(text.substr(start, close - start));
     const auto tag = text.substr(at, close + end.size() - at);
     at = close + end.size();
@@ -91,9 +92,9 @@ rendered<const nlohmann::json*> resolve(const std::vector<std::string>& parts,
     node = &*next;
   }
   if (node->is_object()) {
-    return problem(subject, secret, key,
-                   fmt::format("{}.{} is an object in secret {}; name one of its keys", secret,
-                               key, secret));
+    return problem(
+        subject, secret, key,
+        fmt::format("{}.{} is an object in secret {}; name one of its keys", secret, key, secret));
   }
   return node;
 }

@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <csignal>
-#include <iterator>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 extern "C" char** environ;  // NOLINT: the process environment, as POSIX declares it

@@ -36,8 +36,8 @@ class scoped_umask final {
 };
 
 std::size_t entries_in(const std::filesystem::path& dir) {
-  return static_cast<std::size_t>(
-      std::distance(std::filesystem::directory_iterator{dir}, std::filesystem::directory_iterator{}));
+  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator{dir},
+                                                std::filesystem::directory_iterator{}));
 }
 
 }  // namespace

@@ -17,14 +17,13 @@ std::vector<std::string> texts(const std::vector<core::secret_string>& entries) 
 
 TEST_CASE("child_environment: the sidecar's environment plus [env], [env] winning",
           "[supervisor]") {
-  const char* base[] = {"PATH=/usr/bin:/bin", "HOME=/root", "DB_PASSWORD=stale", "EMPTY=",
-                        nullptr};
+  const char* base[] = {"PATH=/usr/bin:/bin", "HOME=/root", "DB_PASSWORD=stale", "EMPTY=", nullptr};
   supervisor::environment_values added;
   added.emplace_back("DB_PASSWORD", core::secret_string{std::string{"fresh"}});
   added.emplace_back("API_KEY", core::secret_string{std::string{"key=with=equals"}});
   CHECK(texts(child_environment(base, added)) ==
-        std::vector<std::string>{"PATH=/usr/bin:/bin", "HOME=/root", "EMPTY=",
-                                 "DB_PASSWORD=fresh", "API_KEY=key=with=equals"});
+        std::vector<std::string>{"PATH=/usr/bin:/bin", "HOME=/root", "EMPTY=", "DB_PASSWORD=fresh",
+                                 "API_KEY=key=with=equals"});
 }
 
 TEST_CASE("child_environment: the sidecar's AppRole credentials never reach the app",

@@ -35,7 +35,8 @@ std::unique_ptr<child_process> start(net::io_context& io, const std::string& scr
 }
 
 /// Waits for the child's exit within `limit`; its code.
-std::optional<int> exit_of(net::io_context& io, child_process& child, std::chrono::milliseconds limit) {
+std::optional<int> exit_of(net::io_context& io, child_process& child,
+                           std::chrono::milliseconds limit) {
   std::optional<int> code;
   bool done = false;
   net::co_spawn(
@@ -45,7 +46,8 @@ std::optional<int> exit_of(net::io_context& io, child_process& child, std::chron
         done = true;
       },
       net::detached);
-  REQUIRE(run_until(io, [&] { return done; }, limit));
+  REQUIRE(run_until(
+      io, [&] { return done; }, limit));
   return code;
 }
 
@@ -77,8 +79,7 @@ TEST_CASE("child_process: a program not on PATH fails to spawn with ENOENT", "[s
   CHECK(child.error() == boost::system::errc::no_such_file_or_directory);
 }
 
-TEST_CASE("child_process: a signal reaches the program in its own process group",
-          "[supervisor]") {
+TEST_CASE("child_process: a signal reaches the program in its own process group", "[supervisor]") {
   temp_dir dir;
   net::io_context io;
   const auto out = dir.file("got");
@@ -88,18 +89,18 @@ TEST_CASE("child_process: a signal reaches the program in its own process group"
                      R"(while :; do sleep 0.05; done)",
                      environment({"OUT=" + out, "READY=" + ready, "PATH=/usr/bin:/bin"}));
   CHECK(::getpgid(child->pid()) == child->pid());
-  REQUIRE(run_until(io, [&] { return std::filesystem::exists(ready); }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return std::filesystem::exists(ready); }, 5s));
   child->signal(SIGUSR1);
   CHECK(exit_of(io, *child, 5s) == 0);
   CHECK(read_file(out) == "usr1\n");
 }
 
-TEST_CASE("child_process: no ignored signal and no other descriptor is inherited",
-          "[supervisor]") {
+TEST_CASE("child_process: no ignored signal and no other descriptor is inherited", "[supervisor]") {
   temp_dir dir;
   net::io_context io;
   const auto out = dir.file("status");
-  const auto previous = ::signal(SIGPIPE, SIG_IGN);  // as the daemon does
+  const auto previous = ::signal(SIGPIPE, SIG_IGN);   // as the daemon does
   const int null_fd = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC: it would be inherited
   const int leaked = ::dup2(null_fd, 100);
   ::close(null_fd);
@@ -131,7 +132,8 @@ TEST_CASE("child_process: a cancelled wait leaves the program running", "[superv
         winner = outcome.index();
       },
       net::detached);
-  REQUIRE(run_until(io, [&] { return winner.has_value(); }, 5s));
+  REQUIRE(run_until(
+      io, [&] { return winner.has_value(); }, 5s));
   CHECK(winner == 1u);
   CHECK(child->running());
   CHECK(::kill(child->pid(), 0) == 0);

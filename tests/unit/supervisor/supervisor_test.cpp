@@ -73,9 +73,9 @@ struct fixture {
 
   /// `body` runs after the start is recorded and a `ready` file is created.
   void app(const std::string& body) {
-    cfg.exec.command = {"/bin/sh", "-c",
-                        "echo \"$$ $DB_PASSWORD $API_KEY\" >> '" + starts + "'; : > '" + ready +
-                            "'; " + body};
+    cfg.exec.command = {
+        "/bin/sh", "-c",
+        "echo \"$$ $DB_PASSWORD $API_KEY\" >> '" + starts + "'; : > '" + ready + "'; " + body};
   }
   /// An app that runs until a signal ends it.
   void long_running_app(const std::string& traps = "") {
@@ -110,7 +110,8 @@ struct fixture {
     return testing::run_until(io, done, limit);
   }
   void run_for(std::chrono::milliseconds span) {
-    (void)testing::run_until(io, [] { return false; }, span);
+    (void)testing::run_until(
+        io, [] { return false; }, span);
   }
   bool wait_for_file(const std::string& path) {
     return run_until([&] { return std::filesystem::exists(path); }, 10s);
@@ -234,9 +235,9 @@ TEST_CASE("supervisor: an [env] change restarts the app; a template-only change 
   fixture f;
   f.cfg.env = {{"DB_PASSWORD", "{{db.password}}"}};
   const auto hook = f.dir.file("hook");
-  const auto file = f.add_template(
-      "app-config", "key = {{app.api_key}}\npassword = {{app.password}}\n",
-      config::join_command({"/bin/sh", "-c", "echo ran >> '" + hook + "'"}));
+  const auto file =
+      f.add_template("app-config", "key = {{app.api_key}}\npassword = {{app.password}}\n",
+                     config::join_command({"/bin/sh", "-c", "echo ran >> '" + hook + "'"}));
   f.long_running_app("trap 'exit 0' TERM;");
   f.start();
   REQUIRE(f.wait_for_starts(1));
@@ -267,7 +268,8 @@ TEST_CASE("supervisor: an [env] change restarts the app; a template-only change 
   CHECK(lines_of(hook).size() == 2);
 
   const auto text = log.text();
-  CHECK_THAT(text, Catch::Contains("template app-config: rewrote " + file + " (secret app changed)"));
+  CHECK_THAT(text,
+             Catch::Contains("template app-config: rewrote " + file + " (secret app changed)"));
   CHECK_THAT(text, Catch::Contains("[env] DB_PASSWORD changed (secret db changed)"));
   for (const auto* value : {"pw-1", "pw-3", "key-1", "key-2", "app-pw-1"}) {
     INFO(value);
@@ -335,8 +337,8 @@ TEST_CASE("supervisor: a later render failure keeps the file and the app as they
   f.start();
   REQUIRE(f.wait_for_starts(1));
   f.sup->secret_changed("app", {{"password", "app-pw-2"}});  // api_key is gone
-  REQUIRE(f.run_until([&] { return log.text().find("has no key api_key") != std::string::npos; },
-                      10s));
+  REQUIRE(
+      f.run_until([&] { return log.text().find("has no key api_key") != std::string::npos; }, 10s));
   CHECK(read_file(file) == "key = key-1\n");
   CHECK(f.sup->restarts() == 0);
   CHECK(f.sup->child_pid().has_value());

@@ -256,3 +256,21 @@ class E2ETestCase(unittest.TestCase):
         sidecar = Sidecar(path, vault_address, sections, **kwargs)
         self._processes.append(sidecar)
         return sidecar
+
+
+class CleanExitTestCase(E2ETestCase):
+    """Also requires every sidecar still running when a test ends to stop on SIGTERM with exit
+    code 0 and no sanitizer report, so a memory error that the test's requests provoked (ASan,
+    UBSan, LeakSanitizer at exit) fails the test that provoked it."""
+
+    def tearDown(self):
+        problems = []
+        for process in self._processes:
+            if isinstance(process, Sidecar) and process.process.proc.poll() is None:
+                code = process.stop()
+                log = process.log()
+                if code != 0 or "Sanitizer" in log or "runtime error:" in log:
+                    problems.append(f"sidecar exit code {code}, log tail:\n{log[-4000:]}")
+        super().tearDown()
+        if problems:
+            self.fail("\n".join(problems))

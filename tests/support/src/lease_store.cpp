@@ -79,7 +79,11 @@ vault_reply lease_store::renew(std::string_view path_id, const vault_request& re
   const auto decision =
       calculate_ttl(increment, entry.role.default_ttl, 0, entry.role.max_ttl, entry.issued, now);
   if (decision.past_max) return error_reply(400, {"past the max TTL, cannot renew"});
-  entry.expires = now + std::chrono::seconds{decision.ttl};
+  const auto expires = now + std::chrono::seconds{decision.ttl};
+  if (const auto failure = backend_->renew_user(entry.username, to_wall(clock_, expires))) {
+    return error_reply(500, {multierror({*failure})});
+  }
+  entry.expires = expires;
   entry.last_renewal = now;
   auto body = envelope("system");
   body["lease_id"] = id;

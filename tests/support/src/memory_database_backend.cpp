@@ -4,7 +4,16 @@ namespace sidecar::testing {
 
 std::optional<std::string> memory_database_backend::create_user(const database_user& user) {
   std::lock_guard lock{mutex_};
-  users_.insert(user.username);
+  users_.insert_or_assign(user.username, user.expiration);
+  return std::nullopt;
+}
+
+std::optional<std::string> memory_database_backend::renew_user(const std::string& username,
+                                                               core::wall_time expiration) {
+  std::lock_guard lock{mutex_};
+  const auto user = users_.find(username);
+  if (user == users_.end()) return "user " + username + " does not exist";
+  user->second = expiration;
   return std::nullopt;
 }
 
@@ -21,6 +30,14 @@ bool memory_database_backend::has_user(const std::string& username) const {
 std::size_t memory_database_backend::user_count() const {
   std::lock_guard lock{mutex_};
   return users_.size();
+}
+
+std::optional<core::wall_time> memory_database_backend::expiration_of(
+    const std::string& username) const {
+  std::lock_guard lock{mutex_};
+  const auto user = users_.find(username);
+  if (user == users_.end()) return std::nullopt;
+  return user->second;
 }
 
 }  // namespace sidecar::testing

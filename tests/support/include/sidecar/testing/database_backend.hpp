@@ -30,6 +30,12 @@ class database_backend {
   /// database plugin).
   [[nodiscard]] virtual std::optional<std::string> create_user(const database_user& user) = 0;
 
+  /// Moves the user's expiry to the renewed lease's end, as Vault's database plugins do on
+  /// `sys/leases/renew`. Empty on success, else the reason (answered as a 500; the lease keeps
+  /// its old expiry).
+  [[nodiscard]] virtual std::optional<std::string> renew_user(const std::string& username,
+                                                              core::wall_time expiration) = 0;
+
   /// Drops the user when its lease ends by expiry or revocation.
   virtual void drop_user(const std::string& username) = 0;
 };

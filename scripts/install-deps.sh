@@ -9,6 +9,7 @@ packages=(
   libssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2 libsystemd-dev
   libkainjow-mustache-dev
   curl jq openssl procps python3
+  postgresql postgresql-client libpq-dev
 )
 
 missing=()

@@ -2,6 +2,7 @@
 // demo. Serves until SIGTERM or SIGINT; logs one line per request on stderr.
 
 #include <sidecar/core/log.hpp>
+#include <sidecar/testing/postgres_database_backend.hpp>
 #include <sidecar/testing/self_signed.hpp>
 #include <sidecar/testing/vault_double.hpp>
 
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 namespace {
 
@@ -68,6 +70,10 @@ int main(int argc, char** argv) {
        "generate ca.pem, server.pem, server-key.pem, client.pem, client-key.pem in DIR and serve TLS")
       ("require-client-cert", "require client certificates (signed by the self-signed CA or --tls-client-ca)")
       ("tls-client-ca", po::value<std::string>(), "CA file for client certificates (implies mTLS)")
+      ("postgres", po::value<std::string>(),
+       "mint database creds as real roles on this PostgreSQL (libpq connection string)")
+      ("postgres-file", po::value<std::string>(),
+       "like --postgres, the connection string read from a file (scripts/postgres.sh's DIR/conninfo)")
       ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error");
 
   try {
@@ -108,6 +114,22 @@ int main(int argc, char** argv) {
     if (args.count("tls-client-ca")) options.tls->client_ca_file = args["tls-client-ca"].as<std::string>();
     if (args.count("require-client-cert") && options.tls->client_ca_file.empty()) {
       throw std::invalid_argument{"--require-client-cert needs --tls-client-ca or --tls-self-signed"};
+    }
+
+    if (args.count("postgres") && args.count("postgres-file")) {
+      throw std::invalid_argument{"--postgres and --postgres-file exclude each other"};
+    }
+    if (args.count("postgres")) {
+      options.database = std::make_shared<sidecar::testing::postgres_database_backend>(
+          sidecar::core::secret_string{args["postgres"].as<std::string>()});
+    } else if (args.count("postgres-file")) {
+      std::ifstream in{args["postgres-file"].as<std::string>()};
+      std::string conninfo;
+      if (!std::getline(in, conninfo)) {
+        throw std::runtime_error{"cannot read " + args["postgres-file"].as<std::string>()};
+      }
+      options.database = std::make_shared<sidecar::testing::postgres_database_backend>(
+          sidecar::core::secret_string{std::move(conninfo)});
     }
 
     sidecar::testing::vault_double vault{std::move(options)};

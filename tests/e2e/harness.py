@@ -274,3 +274,22 @@ class CleanExitTestCase(E2ETestCase):
         super().tearDown()
         if problems:
             self.fail("\n".join(problems))
+
+
+def write_file(path, text, mode=None):
+    """Writes `text` to `path`, creating its directory; then sets `mode` when given."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    if mode is not None:
+        os.chmod(path, mode)
+    return path
+
+
+def read_lines(path):
+    """The lines of `path`, or [] while it does not exist yet."""
+    try:
+        with open(path) as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []

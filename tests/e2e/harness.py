@@ -293,3 +293,71 @@ def read_lines(path):
             return f.read().splitlines()
     except FileNotFoundError:
         return []
+
+
+# --- Dynamic secrets (issue 6): database creds through the sidecar, leases in the double ---
+
+DB_CREDS = "/v1/database/creds/myapp-role"
+
+
+class CredsAnswer:
+    """One answer for a dynamic secret, with the monotonic times around the request, so a test
+    can bound what the sidecar's clock saw (before <= the sidecar's instant <= after)."""
+
+    def __init__(self, before, after, status, headers, body):
+        self.before, self.after = before, after
+        self.status, self.headers, self.body = status, headers, body
+        self.json = json.loads(body) if body else None
+
+    @property
+    def ok(self):
+        return self.status == 200
+
+    @property
+    def cache(self):
+        return self.headers.get("x-cache")
+
+    @property
+    def username(self):
+        return self.json["data"]["username"] if self.ok else None
+
+    @property
+    def password(self):
+        return self.json["data"]["password"] if self.ok else None
+
+    @property
+    def lease_id(self):
+        return self.json["lease_id"] if self.ok else None
+
+    @property
+    def lease_duration(self):
+        return self.json["lease_duration"] if self.ok else None
+
+
+def fetch_creds(sidecar, path=DB_CREDS, timeout=10):
+    before = time.monotonic()
+    status, headers, body = sidecar.get(path, timeout=timeout)
+    return CredsAnswer(before, time.monotonic(), status, headers, body)
+
+
+def vault_call(double, path, token, method="GET", body=None):
+    """A request straight to the double (not through the sidecar): (status, parsed body)."""
+    status, _, data = request(double.port, path, method=method,
+                              headers={"X-Vault-Token": token},
+                              body=json.dumps(body) if body is not None else None)
+    return status, (json.loads(data) if data else None)
+
+
+def root_token(double):
+    """A token of the double's root policy, minted through the control API."""
+    return double.control("token", {"policies": ["root"], "ttl": 3600})["token"]
+
+
+def lookup_lease(double, token, lease_id):
+    """sys/leases/lookup: (status, body); 200 while the lease lives."""
+    return vault_call(double, "/v1/sys/leases/lookup", token, method="PUT",
+                      body={"lease_id": lease_id})
+
+
+def live_leases(double):
+    return double.control("counters", method="GET")["live_leases"]

@@ -8,6 +8,8 @@
 #include <sidecar/config/parser.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>
+#include <sidecar/supervisor/errc.hpp>
+#include <sidecar/supervisor/secret_set.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 
@@ -47,6 +49,18 @@ auth::credentials read_credentials(const config::auth_config& auth) {
   return std::move(*loaded);
 }
 
+bool pattern_three(const config::config& cfg) {
+  return !cfg.exec.command.empty() || !cfg.templates.empty();
+}
+
+/// How long a shutdown may take before run() abandons it: the listener's grace, or the app's
+/// restart_grace in exec mode (the app gets its stop signal, then SIGKILL after that long).
+core::duration stop_budget(const config::config& cfg) {
+  auto budget = proxy::listener_limits{}.shutdown_grace;
+  if (pattern_three(cfg)) budget = std::max(budget, cfg.exec.restart_grace);
+  return budget + 5s;
+}
+
 std::string token_status_line(const auth::token_stats& token) {
   return fmt::format("token {}, {} s left", auth::to_string(token.status),
                      std::chrono::duration_cast<std::chrono::seconds>(token.ttl_left).count());
@@ -59,6 +73,10 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
       io_{std::max(1, cfg.listener.threads)},
       engine_{net::make_strand(io_)},
       signals_{io_, SIGTERM, SIGINT, SIGHUP} {
+  if (pattern_three(config_)) {
+    signals_.add(SIGUSR1);
+    signals_.add(SIGUSR2);
+  }
   try {
     upstream_ = std::make_unique<vault::beast_client>(engine_, config_.vault, clock_,
                                                       core::make_random_source());
@@ -82,6 +100,15 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
       [this] { net::post(engine_, [this] { request_stop(exit_code::ok); }); });
   server_ = std::make_unique<proxy::server>(io_.get_executor(), config_.listener, config_.proxy,
                                             proxy::listener_limits{}, *handler_, registry_);
+  if (pattern_three(config_)) {
+    supervisor_ = std::make_unique<supervisor::supervisor>(engine_, config_);
+    cache_->on_change([this](const std::string& key, const nlohmann::json& data) {
+      supervisor_->path_changed(key, data);
+    });
+    leases_->on_change([this](const std::string& path, const nlohmann::json& data) {
+      supervisor_->path_changed(path, data);
+    });
+  }
 }
 
 sidecar_daemon::~sidecar_daemon() = default;
@@ -142,6 +169,15 @@ net::awaitable<void> sidecar_daemon::start() {
   spawn_background("cache refresh", cache_->run_refresh());
 
   co_await prefetch_secrets();
+  if (supervisor_) {
+    co_await hand_secrets_to_supervisor();
+    spawn_background("secrets refresh", keep_secrets_warm());
+    // Not a cancellable background task: at shutdown the supervisor stops the app gracefully
+    // (restart_stop_signal, then SIGKILL after restart_grace) and supervise() then returns.
+    net::co_spawn(engine_, supervise(), [](const std::exception_ptr& e) {
+      if (e) log()->error("supervisor failed");
+    });
+  }
   handler_->mark_started();
   const auto status = token_status_line(tokens_->stats());
   notifier_.ready(status);
@@ -166,6 +202,52 @@ net::awaitable<void> sidecar_daemon::prefetch_secrets() {
   if (dynamic.empty()) co_return;
   for (const auto& failure : co_await leases_->async_prefetch(std::move(dynamic))) {
     log()->error("[secrets] cannot obtain {}: {}", failure.path, failure.reason);
+  }
+}
+
+net::awaitable<void> sidecar_daemon::hand_secrets_to_supervisor() {
+  // The change subscriptions may already have delivered these; secret_changed() ignores a value
+  // it holds, so giving each once more here only fills what a subscription did not.
+  for (const auto& [name, path] : config_.secrets) {
+    if (is_dynamic_path(path)) {
+      auto creds = co_await leases_->async_get(path);
+      if (!creds || creds->status != 200) continue;
+      if (auto data = supervisor::secret_map_of(creds->body.reveal())) {
+        supervisor_->secret_changed(name, std::move(*data));
+      }
+      continue;
+    }
+    auto kv = co_await cache_->async_get("/v1/" + path);
+    if (kv && kv->status() == 200 && !kv->answer->data().is_null()) {
+      supervisor_->secret_changed(name, kv->answer->data());
+    }
+  }
+}
+
+net::awaitable<void> sidecar_daemon::supervise() {
+  auto outcome = co_await supervisor_->run();
+  if (!outcome) {
+    if (outcome.error() == net::error::operation_aborted) co_return;
+    log()->error("exec: the app could not be brought up: {}", outcome.error().message());
+    // A template or [env] value that cannot be rendered is a configuration problem (78); a
+    // file that cannot be written or an app that cannot be started is the host's (70).
+    const bool config_problem = outcome.error() == supervisor::errc::render_failed ||
+                                outcome.error() == supervisor::errc::template_unreadable;
+    request_stop(config_problem ? exit_code::bad_config : exit_code::internal);
+    co_return;
+  }
+  log()->info("exec: the app exited with code {}; stopping", *outcome);
+  request_stop(*outcome);
+}
+
+net::awaitable<void> sidecar_daemon::keep_secrets_warm() {
+  steady_timer timer{engine_};
+  for (;;) {
+    timer.expires_after(std::max<core::duration>(config_.cache.refresh_interval / 2, 1s));
+    if (auto [ec] = co_await timer.async_wait(); ec) co_return;
+    for (const auto& [name, path] : config_.secrets) {
+      if (!is_dynamic_path(path)) (void)co_await cache_->async_get("/v1/" + path);
+    }
   }
 }
 
@@ -215,6 +297,21 @@ void sidecar_daemon::wait_for_signal() {
   signals_.async_wait([this](const error_code& ec, int number) {
     if (ec) return;
     net::post(engine_, [this, number] {
+      if (supervisor_) {
+        // Pattern 3: the app gets the signal; a stop signal ends supervision, and the app's
+        // exit then stops the sidecar with the app's exit code.
+        if (number == SIGTERM || number == SIGINT) {
+          log()->info("signal {}: stopping the app", number == SIGTERM ? "SIGTERM" : "SIGINT");
+          supervisor_->stop(number);
+          if (!tokens_ || tokens_->status() == auth::token_status::starting) {
+            request_stop(exit_code::ok);
+          }
+          return;
+        }
+        supervisor_->forward_signal(number);
+        wait_for_signal();
+        return;
+      }
       if (number == SIGHUP) {
         reload();
         wait_for_signal();
@@ -245,8 +342,7 @@ void sidecar_daemon::request_stop(int exit_code) {
   if (stopping_) return;
   stopping_ = true;
   exit_code_ = exit_code;
-  stop_deadline_ =
-      (clock_.now() + proxy::listener_limits{}.shutdown_grace + 5s).time_since_epoch().count();
+  stop_deadline_ = (clock_.now() + stop_budget(config_)).time_since_epoch().count();
   net::co_spawn(engine_, shut_down(), [](const std::exception_ptr& e) {
     if (e) log()->error("shutdown failed");
   });
@@ -255,6 +351,8 @@ void sidecar_daemon::request_stop(int exit_code) {
 net::awaitable<void> sidecar_daemon::shut_down() {
   notifier_.stopping();
   server_->stop();
+  // The app may already have exited (that is often why we stop); only a running one is told.
+  if (supervisor_ && supervisor_->child_pid()) supervisor_->stop(config_.exec.restart_stop_signal);
   for (auto& signal : background_) signal->emit(net::cancellation_type::terminal);
   error_code ignored;
   signals_.cancel(ignored);

@@ -9,6 +9,7 @@
 #include <sidecar/metrics/registry.hpp>
 #include <sidecar/proxy/forwarding_handler.hpp>
 #include <sidecar/proxy/server.hpp>
+#include <sidecar/supervisor/supervisor.hpp>
 #include <sidecar/vault/beast_client.hpp>
 
 #include <boost/asio/signal_set.hpp>
@@ -37,7 +38,9 @@ class startup_error final : public std::runtime_error {
 /// (upstream client, token manager, KV cache, lease store, listener), and its life — start-up
 /// (listener first so probes see `starting`, then one AppRole login, then the [secrets]
 /// fetches, then READY), signals (SIGTERM/SIGINT stop, SIGHUP reloads the log settings), and a
-/// shutdown that lets in-flight requests finish and revokes leases when configured.
+/// shutdown that lets in-flight requests finish and revokes leases when configured. With
+/// `[exec]` or templates it also runs the supervisor (pattern 3): the app's exit ends the
+/// sidecar with the app's code, and SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 go to the app.
 ///
 /// Thread affinity: construct and run() on one thread; `listener.threads` io threads serve
 /// requests, while the token manager, cache and lease store stay on one engine strand.
@@ -56,6 +59,12 @@ class sidecar_daemon final {
   net::awaitable<void> start();
   net::awaitable<void> prefetch_secrets();
   net::awaitable<void> keep_token();
+  /// Pattern 3: hands the [secrets] values to the supervisor and runs the app until it exits.
+  net::awaitable<void> supervise();
+  /// Reads the [secrets] KV paths through the cache every refresh interval, so the cache keeps
+  /// refreshing them for the supervisor even when no local client reads them.
+  net::awaitable<void> keep_secrets_warm();
+  net::awaitable<void> hand_secrets_to_supervisor();
   net::awaitable<void> watchdog();
   net::awaitable<void> shut_down();
   void request_stop(int exit_code);
@@ -75,6 +84,7 @@ class sidecar_daemon final {
   std::unique_ptr<lease::lease_store> leases_;
   std::unique_ptr<proxy::forwarding_handler> handler_;
   std::unique_ptr<proxy::server> server_;
+  std::unique_ptr<supervisor::supervisor> supervisor_;  ///< pattern 3, when configured
   net::signal_set signals_;
   systemd_notifier notifier_;
   std::vector<std::unique_ptr<net::cancellation_signal>> background_;

@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 wait_for_file() {
-  for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done
+  for _ in $(seq 600); do [ -s "$1" ] && return 0; sleep 0.05; done
   echo "demo: $1 did not appear" >&2
   return 1
 }
@@ -62,10 +62,16 @@ db = database/creds/myapp-role
 INI
 
 echo "== starting vault-sidecar on 127.0.0.1:$port"
-"$bin/vault-sidecar" --config "$work/vault-sidecar.ini" 2>"$work/sidecar.log" &
-pids+=($!)
-for _ in $(seq 200); do
+"$bin/src/vault-sidecar" --config "$work/vault-sidecar.ini" 2>"$work/sidecar.log" &
+sidecar=$!
+pids+=("$sidecar")
+for _ in $(seq 600); do
   curl -sf "http://127.0.0.1:$port/sidecar/v1/health" >/dev/null && break
+  if ! kill -0 "$sidecar" 2>/dev/null; then
+    echo "demo: vault-sidecar exited; its log:" >&2
+    cat "$work/sidecar.log" >&2
+    exit 1
+  fi
   sleep 0.05
 done
 
@@ -75,6 +81,8 @@ show() {
   "$@"
   echo
 }
+
+# Runs until Ctrl-C when started from a terminal (the sidecar's pid is the second).
 
 show curl -s "http://127.0.0.1:$port/sidecar/v1/health"
 show curl -s -i "http://127.0.0.1:$port/v1/kv-demo/data/sample"
@@ -87,5 +95,5 @@ echo "A legacy app only needs VAULT_ADDR=http://127.0.0.1:$port (no token)."
 
 if [ -t 0 ]; then
   echo "== running; logs in $work/*.log. Ctrl-C stops both."
-  wait "${pids[1]}"
+  wait "$sidecar"
 fi

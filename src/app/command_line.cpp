@@ -22,6 +22,11 @@ std::variant<command_line, usage_error> parse_command_line(
     std::optional<usage_error> error;
     if (argument == "check" && i == 0) {
       parsed.what = action::check;
+    } else if (argument == "health" && i == 0) {
+      parsed.what = action::health;
+    } else if (argument == "--online") {
+      if (parsed.what != action::check) return usage_error{"--online goes only with check"};
+      parsed.online = true;
     } else if (argument == "--help" || argument == "-h") {
       help = true;
     } else if (argument == "--version") {
@@ -52,13 +57,20 @@ std::string usage() {
   return "usage: vault-sidecar [--config FILE]          run the sidecar\n"
          "       vault-sidecar check [--config FILE]    validate FILE and print the effective "
          "configuration\n"
+         "       vault-sidecar check --online [--config FILE]\n"
+         "                                              also log in and report which [proxy] "
+         "allow\n"
+         "                                              prefixes and [secrets] the role can read\n"
+         "       vault-sidecar health [--config FILE]   ask the running sidecar's "
+         "/sidecar/v1/health\n"
          "       vault-sidecar --version\n"
          "       vault-sidecar --help\n"
          "FILE defaults to " +
          std::string{default_config_path} +
          ".\n"
          "Exit codes: 0 ok, 64 usage, 69 Vault unreachable at start, 70 internal error,\n"
-         "75 token lost, 77 login refused, 78 bad configuration.\n";
+         "75 token lost, 77 login refused, 78 bad configuration; check --online: 1 when a\n"
+         "[secrets] entry is unreadable; health: 1 when the sidecar is not ready or not there.\n";
 }
 
 }  // namespace sidecar::app

@@ -3,6 +3,8 @@
 #include <sidecar/app/daemon.hpp>
 #include <sidecar/app/entry.hpp>
 #include <sidecar/app/exit_code.hpp>
+#include <sidecar/app/health_command.hpp>
+#include <sidecar/app/online_check.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>
 
@@ -29,7 +31,10 @@ int run_program(std::span<const std::string_view> arguments, const config::env_l
       out << "vault-sidecar " << core::version << '\n';
       return exit_code::ok;
     case action::check:
+      if (command.online) return run_online_check(command.config_path, env, out, err);
       return run_check(command.config_path, env, out, err);
+    case action::health:
+      return run_health(command.config_path, env, out, err);
     case action::run:
       break;
   }

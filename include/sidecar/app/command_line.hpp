@@ -12,6 +12,7 @@ inline constexpr std::string_view default_config_path = "/etc/vault-sidecar/vaul
 enum class action {
   run,      ///< the daemon
   check,    ///< validate the configuration and print the effective values
+  health,   ///< ask the running sidecar's /sidecar/v1/health (container HEALTHCHECK)
   version,  ///< print `vault-sidecar <version>`
   help,     ///< print the usage
 };
@@ -20,6 +21,7 @@ enum class action {
 struct command_line {
   action what = action::run;
   std::string config_path{default_config_path};
+  bool online = false;  ///< `check --online`: also log in and ask Vault what the role can read
 
   friend bool operator==(const command_line&, const command_line&) = default;
 };
@@ -29,9 +31,10 @@ struct usage_error {
   std::string message;
 };
 
-/// Pure: `[check] [--config FILE | --config=FILE] | --version | --help | -h`. `arguments`
-/// excludes the program name. `check` must come first; --help wins over everything, then
-/// --version, so `vault-sidecar check --help` shows the usage.
+/// Pure: `[check [--online] | health] [--config FILE | --config=FILE] | --version | --help | -h`.
+/// `arguments` excludes the program name. `check` or `health` must come first, and `--online`
+/// goes only with `check`; --help wins over everything, then --version, so
+/// `vault-sidecar check --help` shows the usage.
 [[nodiscard]] std::variant<command_line, usage_error> parse_command_line(
     std::span<const std::string_view> arguments);
 

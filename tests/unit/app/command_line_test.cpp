@@ -41,6 +41,24 @@ TEST_CASE("parse_command_line: check with and without --config", "[app]") {
   CHECK(ok({"check"}) == app::command_line{action::check, "/etc/vault-sidecar/vault-sidecar.ini"});
 }
 
+TEST_CASE("parse_command_line: check --online in any order with --config", "[app]") {
+  const app::command_line expected{action::check, "x.ini", true};
+  CHECK(ok({"check", "--online", "--config", "x.ini"}) == expected);
+  CHECK(ok({"check", "--config=x.ini", "--online"}) == expected);
+  CHECK_FALSE(ok({"check", "--config", "x.ini"}).online);
+  CHECK(ok({"check", "--online"}).config_path == "/etc/vault-sidecar/vault-sidecar.ini");
+  CHECK(ok({"check", "--online", "--help"}).what == action::help);
+}
+
+TEST_CASE("parse_command_line: health with and without --config", "[app]") {
+  CHECK(ok({"health"}) ==
+        app::command_line{action::health, "/etc/vault-sidecar/vault-sidecar.ini"});
+  CHECK(ok({"health", "--config", "/etc/s.ini"}) ==
+        app::command_line{action::health, "/etc/s.ini"});
+  CHECK(ok({"health", "--config=/etc/s.ini"}) == app::command_line{action::health, "/etc/s.ini"});
+  CHECK(ok({"health", "--version"}).what == action::version);
+}
+
 TEST_CASE("parse_command_line: --version and --help", "[app]") {
   CHECK(ok({"--version"}).what == action::version);
   CHECK(ok({"--help"}).what == action::help);
@@ -58,7 +76,12 @@ TEST_CASE("parse_command_line: bad usage is explained", "[app]") {
   CHECK(error({"--config=a", "--config=b"}) == "--config given twice");
   CHECK(error({"--conf", "a"}) == "unknown option --conf");
   CHECK(error({"-c", "a"}) == "unknown option -c");
-  CHECK(error({"--online"}) == "unknown option --online");
+  CHECK(error({"--online"}) == "--online goes only with check");
+  CHECK(error({"health", "--online"}) == "--online goes only with check");
+  CHECK(error({"--online", "check"}) == "--online goes only with check");
+  CHECK(error({"check", "health"}) == "unexpected argument \"health\"");
+  CHECK(error({"health", "check"}) == "unexpected argument \"check\"");
+  CHECK(error({"--config", "a", "health"}) == "unexpected argument \"health\"");
   CHECK(error({"run"}) == "unexpected argument \"run\"");
   CHECK(error({"--config", "a", "check"}) == "unexpected argument \"check\"");
   CHECK(error({"check", "check"}) == "unexpected argument \"check\"");
@@ -69,6 +92,8 @@ TEST_CASE("usage: names every form and the default file", "[app]") {
   const auto text = app::usage();
   CHECK(text.find("vault-sidecar [--config FILE]") != std::string::npos);
   CHECK(text.find("vault-sidecar check [--config FILE]") != std::string::npos);
+  CHECK(text.find("vault-sidecar check --online [--config FILE]") != std::string::npos);
+  CHECK(text.find("vault-sidecar health [--config FILE]") != std::string::npos);
   CHECK(text.find("--version") != std::string::npos);
   CHECK(text.find("/etc/vault-sidecar/vault-sidecar.ini") != std::string::npos);
   CHECK(text.back() == '\n');

@@ -1,0 +1,333 @@
+#include <sidecar/client.hpp>
+
+#include <sidecar/auth/credentials.hpp>
+#include <sidecar/auth/errc.hpp>
+#include <sidecar/cache/cache_key.hpp>
+#include <sidecar/cache/kv_cache.hpp>
+#include <sidecar/config/parser.hpp>
+#include <sidecar/core/log.hpp>
+#include <sidecar/lease/lease_stats.hpp>
+#include <sidecar/lease/lease_store.hpp>
+#include <sidecar/vault/beast_client.hpp>
+#include <sidecar/vault/envelope.hpp>
+#include <sidecar/vault/errc.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <algorithm>
+#include <future>
+#include <stdexcept>
+
+namespace sidecar {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::shared_ptr<spdlog::logger> log() { return core::logger("client"); }
+
+/// How long stop() lets cancelled work (an in-flight Vault request) finish before the own
+/// io thread abandons it.
+constexpr core::duration stop_grace = 5s;
+
+client_error failure(error_code code, std::string message) {
+  return client_error{code, 0, {std::move(message)}};
+}
+
+/// Vault answered with an error status: its errors[] and the errc the sidecar classifies it as.
+client_error vault_failure(unsigned status, const std::string& content_type,
+                           std::string_view body) {
+  const vault::response answer{status, content_type, core::secret_string{body}, {}};
+  auto error = vault::parse_error(answer);
+  return client_error{vault::classify(status, error.messages), status, std::move(error.messages)};
+}
+
+/// A path shaped `<mount>/creds/<role>` is a dynamic secret for the lease store (as the
+/// daemon's [secrets]); any other is KV.
+bool is_dynamic_path(std::string_view path) {
+  const auto first = path.find('/');
+  if (first == std::string_view::npos) return false;
+  const auto rest = path.substr(first + 1);
+  return rest.starts_with("creds/") && rest.size() > 6 &&
+         rest.find('/', 6) == std::string_view::npos;
+}
+
+std::string without_v1(std::string path) {
+  if (path.starts_with("/v1/")) path.erase(0, 4);
+  return path;
+}
+
+}  // namespace
+
+client::client(config::config cfg)
+    : config_{std::move(cfg)},
+      own_io_{std::make_unique<net::io_context>(1)},
+      engine_{net::make_strand(net::any_io_executor{own_io_->get_executor()})} {}
+
+client::client(config::config cfg, net::any_io_executor executor)
+    : config_{std::move(cfg)}, engine_{net::make_strand(std::move(executor))} {}
+
+// On a caller's io_context the owner has stopped the client and drained the io_context.
+client::~client() {
+  if (own_io_) stop();
+}
+
+template <class T>
+T client::wait_on_engine(net::awaitable<T> task) {
+  if (!own_io_ || std::this_thread::get_id() == thread_.get_id()) {
+    return failure(client_errc::wrong_thread, "a blocking call needs the own-thread mode, "
+                                              "from a thread other than the client's");
+  }
+  if (!thread_.joinable()) {
+    if (stopped_) return failure(client_errc::stopped, "the client is stopped");
+    return failure(client_errc::not_started, "start() has not been called");
+  }
+  return net::co_spawn(engine_, std::move(task), net::use_future).get();
+}
+
+
+client_result<std::unique_ptr<client>> client::from_file(const std::string& path) {
+  auto loaded = config::load(path, config::process_environment());
+  if (!loaded) {
+    client_error error{client_errc::bad_config, 0, {}};
+    for (const auto& problem : loaded.error()) error.messages.push_back(problem.to_string());
+    return error;
+  }
+  return std::make_unique<client>(std::move(*loaded));
+}
+
+client_result<void> client::start() {
+  if (!own_io_) return failure(client_errc::wrong_thread, "start() needs the own-thread mode");
+  if (!thread_.joinable()) {
+    work_.emplace(own_io_->get_executor());
+    thread_ = std::thread{[this] { run_thread(); }};
+  }
+  return wait_on_engine(start_on_engine());
+}
+
+net::awaitable<client_result<void>> client::async_start() {
+  co_return co_await net::co_spawn(engine_, start_on_engine(), net::use_awaitable);
+}
+
+net::awaitable<client_result<void>> client::start_on_engine() {
+  if (stopped_) co_return failure(client_errc::stopped, "start after stop");
+  if (started_) co_return client_result<void>{};
+  if (!tokens_) {
+    auto credentials = auth::load_credentials(config_.auth, auth::process_environment());
+    if (!credentials) {
+      co_return failure(credentials.error(), "cannot read the AppRole credentials");
+    }
+    try {
+      upstream_ = std::make_unique<vault::beast_client>(engine_, config_.vault, clock_,
+                                                        core::make_random_source());
+    } catch (const std::invalid_argument& e) {
+      co_return failure(client_errc::bad_config, std::string{"[vault] "} + e.what());
+    }
+    tokens_ = std::make_unique<auth::token_manager>(*upstream_, clock_, config_.auth,
+                                                    std::move(*credentials));
+    cache_ = std::make_unique<cache::kv_cache>(*upstream_, *tokens_, clock_, config_.cache);
+    lease_stats_ = std::make_unique<lease::lease_stats>();
+    leases_ = std::make_unique<lease::lease_store>(engine_, *upstream_, *tokens_, clock_,
+                                                   config_.database, *lease_stats_);
+    cache_->on_change([this](const std::string& key, const nlohmann::json& data) {
+      notify(false, key, data);
+    });
+    leases_->on_change([this](const std::string& path, const nlohmann::json& data) {
+      notify(true, path, data);
+    });
+  }
+  if (auto login = co_await tokens_->async_login(); !login) {
+    // A refusal is final (the token manager never sends a second login); the caller decides.
+    co_return failure(login.error(), tokens_->stats().last_error);
+  }
+  if (stopped_) co_return failure(client_errc::stopped, "stopped during the login");
+  started_ = true;
+  log()->info("logged in to Vault at {}", config_.vault.address);
+  spawn_background("token renewal", keep_token());
+  spawn_background("cache refresh", cache_->run_refresh());
+  spawn_background("subscriptions", keep_subscriptions());
+  co_return client_result<void>{};
+}
+
+client_result<void> client::usable() const {
+  if (stopped_) return failure(client_errc::stopped, "the client is stopped");
+  if (!started_) return failure(client_errc::not_started, "start() has not succeeded");
+  return {};
+}
+
+net::awaitable<client_result<nlohmann::json>> client::async_kv(std::string path) {
+  co_return co_await net::co_spawn(engine_, kv_on_engine(std::move(path)), net::use_awaitable);
+}
+
+net::awaitable<client_result<dynamic_creds>> client::async_dynamic(std::string path) {
+  co_return co_await net::co_spawn(engine_, dynamic_on_engine(std::move(path)),
+                                   net::use_awaitable);
+}
+
+client_result<nlohmann::json> client::kv(const std::string& path) {
+  return wait_on_engine(kv_on_engine(path));
+}
+
+client_result<dynamic_creds> client::dynamic(const std::string& path) {
+  return wait_on_engine(dynamic_on_engine(path));
+}
+
+net::awaitable<client_result<nlohmann::json>> client::kv_on_engine(std::string path) {
+  if (auto ok = usable(); !ok) co_return ok.error();
+  auto got = co_await cache_->async_get("/v1/" + without_v1(std::move(path)));
+  if (!got) co_return client_error{got.error(), 0, {}};
+  if (got->status() != 200) {
+    co_return vault_failure(got->status(), got->content_type(), got->body());
+  }
+  if (got->answer->data().is_null()) {
+    co_return failure(vault::errc::malformed_response, "not a KV secret (a lease or no data)");
+  }
+  co_return got->answer->data();
+}
+
+net::awaitable<client_result<dynamic_creds>> client::dynamic_on_engine(std::string path) {
+  if (auto ok = usable(); !ok) co_return ok.error();
+  auto got = co_await leases_->async_get(without_v1(std::move(path)));
+  if (!got) co_return client_error{got.error(), 0, {}};
+  if (got->status != 200) {
+    co_return vault_failure(got->status, got->content_type, got->body.reveal());
+  }
+  auto envelope = nlohmann::json::parse(got->body.reveal(), nullptr, false);
+  if (!envelope.is_object() || !envelope.contains("data") ||
+      !envelope["data"].is_object()) {
+    co_return failure(vault::errc::malformed_response, "creds answer without a data object");
+  }
+  dynamic_creds creds{std::move(envelope["data"]), envelope.value("lease_duration", 0LL)};
+  co_return creds;
+}
+
+void client::on_change(std::string name_or_path, change_callback callback) {
+  net::dispatch(engine_, [this, name = std::move(name_or_path),
+                          callback = std::move(callback)]() mutable {
+    std::string path = name;
+    for (const auto& [secret, secret_path] : config_.secrets) {
+      if (secret == name) path = secret_path;
+    }
+    path = without_v1(std::move(path));
+    const bool dynamic = is_dynamic_path(path);
+    subscriptions_.push_back({std::move(name), std::move(path), dynamic, std::move(callback)});
+    // Read the new path now rather than at the next pass.
+    if (wake_subscriptions_) wake_subscriptions_->cancel();
+  });
+}
+
+void client::notify(bool dynamic, const std::string& path, const nlohmann::json& data) {
+  // Runs on the engine strand (the cache and the lease store call it there), so callbacks are
+  // serialized. A callback that throws must not break the refresh or rotation that called it.
+  for (std::size_t i = 0; i < subscriptions_.size(); ++i) {
+    // Copies: a callback may subscribe again, which grows the vector.
+    const auto sub = subscriptions_[i];
+    if (sub.dynamic != dynamic) continue;
+    const bool matches = dynamic ? sub.path == path : cache::normalise_key(sub.path) == path;
+    if (!matches) continue;
+    try {
+      sub.callback(sub.name, data);
+    } catch (const std::exception& e) {
+      log()->error("on_change callback for {} threw: {}", sub.name, e.what());
+    }
+  }
+}
+
+net::awaitable<void> client::keep_subscriptions() {
+  // The cache refreshes only entries read since its last pass, and the lease store maintains
+  // only paths requested once: reading the subscribed paths keeps both watching them.
+  wake_subscriptions_ = std::make_unique<steady_timer>(engine_);
+  const auto period = std::max<core::duration>(config_.cache.refresh_interval / 2, 1s);
+  while (!stopped_) {
+    for (std::size_t i = 0; i < subscriptions_.size() && !stopped_; ++i) {
+      const auto sub = subscriptions_[i];  // a copy: the vector may grow while we wait
+      if (sub.dynamic) {
+        (void)co_await leases_->async_get(sub.path);
+      } else {
+        (void)co_await cache_->async_get("/v1/" + sub.path);
+      }
+    }
+    if (stopped_) break;
+    wake_subscriptions_->expires_after(period);
+    (void)co_await wake_subscriptions_->async_wait();
+  }
+}
+
+net::awaitable<void> client::keep_token() {
+  const auto outcome = co_await tokens_->run();
+  if (outcome) {
+    log()->warn("token lost: Vault is no longer called; cached KV answers are served until they "
+                "expire (auth.on_renew_failure = serve_cached)");
+  } else if (outcome.error() == auth::errc::token_lost) {
+    log()->error("token lost ({}); the client does not log in again",
+                 tokens_->stats().last_error);
+  }
+}
+
+void client::spawn_background(const char* name, net::awaitable<void> task) {
+  auto& signal = *background_.emplace_back(std::make_unique<net::cancellation_signal>());
+  net::co_spawn(engine_, std::move(task),
+                net::bind_cancellation_slot(signal.slot(), [name](const std::exception_ptr& e) {
+                  if (!e) return;
+                  try {
+                    std::rethrow_exception(e);
+                  } catch (const std::exception& failed) {
+                    log()->error("{} failed: {}", name, failed.what());
+                  }
+                }));
+}
+
+auth::token_stats client::token_status() {
+  const auto read = [this] { return tokens_ ? tokens_->stats() : auth::token_stats{}; };
+  if (own_io_ && thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) {
+    // A promise, not a packaged_task: Asio takes a packaged_task for a completion token.
+    auto promise = std::make_shared<std::promise<auth::token_stats>>();
+    auto stats = promise->get_future();
+    net::post(engine_, [promise, read] { promise->set_value(read()); });
+    return stats.get();
+  }
+  return read();
+}
+
+void client::stop() {
+  if (!own_io_) {
+    net::dispatch(engine_, [this] { stop_on_engine(); });
+    return;
+  }
+  if (!thread_.joinable()) {
+    stopped_ = true;
+    return;
+  }
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    net::dispatch(engine_, [this] { stop_on_engine(); });
+    return;
+  }
+  net::post(engine_, [this] { stop_on_engine(); });
+  stop_deadline_ = (clock_.now() + stop_grace).time_since_epoch().count();
+  work_.reset();
+  thread_.join();
+}
+
+void client::stop_on_engine() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& signal : background_) signal->emit(net::cancellation_type::terminal);
+  if (leases_) leases_->stop();
+  if (wake_subscriptions_) wake_subscriptions_->cancel();
+  if (started_) log()->info("stopped");
+}
+
+void client::run_thread() {
+  // run_for, not run: an in-flight request must not hold a stop hostage past stop_grace.
+  while (!own_io_->stopped()) {
+    own_io_->run_for(250ms);
+    const auto deadline = stop_deadline_.load();
+    if (deadline != 0 && clock_.now().time_since_epoch().count() > deadline) {
+      log()->warn("stop: work still pending after {} s; abandoning it",
+                  std::chrono::duration_cast<std::chrono::seconds>(stop_grace).count());
+      own_io_->stop();
+    }
+  }
+}
+
+}  // namespace sidecar

@@ -30,6 +30,25 @@ class category_impl final : public boost::system::error_category {
 
 }  // namespace
 
+std::string_view name(errc e) noexcept {
+  switch (e) {
+    case errc::unreachable: return "unreachable";
+    case errc::timeout: return "timeout";
+    case errc::tls_failure: return "tls_failure";
+    case errc::malformed_response: return "malformed_response";
+    case errc::response_too_large: return "response_too_large";
+    case errc::bad_request: return "bad_request";
+    case errc::permission_denied: return "permission_denied";
+    case errc::invalid_token: return "invalid_token";
+    case errc::not_found: return "not_found";
+    case errc::rate_limited: return "rate_limited";
+    case errc::sealed: return "sealed";
+    case errc::server_error: return "server_error";
+    case errc::unexpected_status: return "unexpected_status";
+  }
+  return "unknown";
+}
+
 const boost::system::error_category& error_category() noexcept {
   static const category_impl instance;
   return instance;

@@ -11,6 +11,7 @@
 #include <sidecar/proxy/server.hpp>
 #include <sidecar/supervisor/supervisor.hpp>
 #include <sidecar/vault/beast_client.hpp>
+#include <sidecar/vault/metered_client.hpp>
 
 #include <boost/asio/signal_set.hpp>
 
@@ -77,7 +78,8 @@ class sidecar_daemon final {
   net::strand<net::io_context::executor_type> engine_;
   core::system_clock clock_;
   metrics::registry registry_;
-  std::unique_ptr<vault::beast_client> upstream_;
+  std::unique_ptr<vault::beast_client> vault_connection_;
+  std::unique_ptr<vault::metered_client> upstream_;  ///< what everything uses: counted
   std::unique_ptr<auth::token_manager> tokens_;
   std::unique_ptr<cache::kv_cache> cache_;
   lease::lease_stats lease_stats_;

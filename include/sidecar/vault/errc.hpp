@@ -2,6 +2,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <string_view>
 #include <type_traits>
 
 namespace sidecar::vault {
@@ -25,6 +26,9 @@ enum class errc {
 };
 
 [[nodiscard]] const boost::system::error_category& error_category() noexcept;
+
+/// The enumerator's name ("unreachable", "timeout", ...): a metric label or log field.
+[[nodiscard]] std::string_view name(errc e) noexcept;
 
 [[nodiscard]] inline boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};

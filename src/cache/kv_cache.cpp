@@ -12,6 +12,13 @@
 namespace sidecar::cache {
 namespace {
 
+// judge_answer() for a stored answer: tells the sidecar's own invalid token from a policy 403.
+upstream_verdict judge(const stored_answer& answer) {
+  const bool invalid_token =
+      answer.status() == 403 && answer.body().find("invalid token") != std::string_view::npos;
+  return judge_answer(answer.status(), answer.cacheable(), invalid_token);
+}
+
 // Background re-reads in progress at once: keeps a pass over many entries short without
 // flooding Vault with one request per entry.
 constexpr std::size_t refresh_batch = 8;
@@ -65,7 +72,7 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
     co_return outcome.error();
   }
   auto answer = std::move(*outcome);
-  if (judge_answer(answer->status(), answer->cacheable()) == upstream_verdict::failure) {
+  if (judge(*answer) == upstream_verdict::failure) {
     if (auto stale = serve_stale(key, now)) co_return *stale;
   }
   // Vault's answer as it came, stored or not (a 4xx, or a 5xx with nothing to stand in).
@@ -168,7 +175,7 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
   if (!*pending.outcome) return;
 
   const auto& answer = **pending.outcome;
-  switch (judge_answer(answer->status(), answer->cacheable())) {
+  switch (judge(*answer)) {
     case upstream_verdict::store:
       // A refresh of an entry evicted meanwhile is not brought back; nobody asked for it.
       if (!pending.discard && (pending.for_reader || entries_.contains(key))) {
@@ -214,7 +221,7 @@ void kv_cache::note_refresh(const std::string& key, const result<answer_ptr>& ou
     return;
   }
   const auto& answer = *outcome;
-  switch (judge_answer(answer->status(), answer->cacheable())) {
+  switch (judge(*answer)) {
     case upstream_verdict::store:
       ++stats_.refreshes_ok;
       return;

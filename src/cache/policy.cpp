@@ -20,8 +20,9 @@ refresh_action refresh_decision(const read_record& reads, core::time_point now,
   return reads.read_since_refresh ? refresh_action::refresh : refresh_action::keep;
 }
 
-upstream_verdict judge_answer(unsigned status, bool cacheable_body) noexcept {
+upstream_verdict judge_answer(unsigned status, bool cacheable_body, bool invalid_token) noexcept {
   if (status == 200) return cacheable_body ? upstream_verdict::store : upstream_verdict::pass;
+  if (status == 403 && invalid_token) return upstream_verdict::failure;
   if (status == 403 || status == 404) return upstream_verdict::pass_and_drop;
   if (status >= 500 && status <= 599) return upstream_verdict::failure;
   return upstream_verdict::pass;

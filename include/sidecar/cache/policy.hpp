@@ -41,6 +41,10 @@ enum class upstream_verdict {
 };
 
 /// How the cache treats Vault's answer. A transport error is a failure too (not judged here).
-[[nodiscard]] upstream_verdict judge_answer(unsigned status, bool cacheable_body) noexcept;
+/// A 403 whose errors say "invalid token" is the sidecar's own token failing (revoked,
+/// expired), not the secret's permission: a failure, so what is held stays servable as stale
+/// (on_renew_failure = serve_cached relies on that).
+[[nodiscard]] upstream_verdict judge_answer(unsigned status, bool cacheable_body,
+                                            bool invalid_token = false) noexcept;
 
 }  // namespace sidecar::cache

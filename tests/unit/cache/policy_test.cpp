@@ -77,3 +77,10 @@ TEST_CASE("judge_answer: 403 and 404 drop, 5xx is a failure", "[cache]") {
   }
   CHECK(judge_answer(600, false) == upstream_verdict::pass);
 }
+
+TEST_CASE("judge_answer: a 403 for the sidecar's invalid token is a failure, not a drop",
+          "[cache]") {
+  CHECK(judge_answer(403, false, true) == upstream_verdict::failure);
+  CHECK(judge_answer(403, false, false) == upstream_verdict::pass_and_drop);
+  CHECK(judge_answer(404, false, true) == upstream_verdict::pass_and_drop);
+}

@@ -3,6 +3,7 @@
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/app/process_hygiene.hpp>
 #include <sidecar/app/sidecar_daemon.hpp>
+#include <sidecar/app/startup_rules.hpp>
 #include <sidecar/auth/credentials.hpp>
 #include <sidecar/auth/errc.hpp>
 #include <sidecar/config/parser.hpp>
@@ -22,23 +23,6 @@ namespace {
 using namespace std::chrono_literals;
 
 std::shared_ptr<spdlog::logger> log() { return core::logger("app"); }
-
-/// The exit code for a failed login (DESIGN.md "Command line").
-int login_exit_code(const error_code& ec) {
-  if (ec == auth::errc::login_refused) return exit_code::login_refused;
-  if (ec == auth::errc::vault_unavailable) return exit_code::unavailable;
-  return exit_code::internal;
-}
-
-/// A [secrets] path shaped `<mount>/creds/<role>` is a dynamic secret for the lease store; any
-/// other is KV, warmed into the cache.
-bool is_dynamic_path(std::string_view path) {
-  const auto first = path.find('/');
-  if (first == std::string_view::npos) return false;
-  const auto rest = path.substr(first + 1);
-  return rest.starts_with("creds/") && rest.size() > 6 &&
-         rest.find('/', 6) == std::string_view::npos;
-}
 
 auth::credentials read_credentials(const config::auth_config& auth) {
   auto loaded = auth::load_credentials(auth, auth::process_environment());
@@ -78,11 +62,12 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
     signals_.add(SIGUSR2);
   }
   try {
-    upstream_ = std::make_unique<vault::beast_client>(engine_, config_.vault, clock_,
-                                                      core::make_random_source());
+    vault_connection_ = std::make_unique<vault::beast_client>(engine_, config_.vault, clock_,
+                                                              core::make_random_source());
   } catch (const std::invalid_argument& e) {
     throw startup_error{exit_code::bad_config, std::string{"[vault] "} + e.what()};
   }
+  upstream_ = std::make_unique<vault::metered_client>(*vault_connection_, registry_);
   tokens_ = std::make_unique<auth::token_manager>(*upstream_, clock_, config_.auth,
                                                   read_credentials(config_.auth));
   cache_ = std::make_unique<cache::kv_cache>(*upstream_, *tokens_, clock_, config_.cache);

@@ -1,5 +1,7 @@
 #include <sidecar/app/online_check.hpp>
 
+#include <sidecar/app/startup_rules.hpp>
+
 #include <sidecar/app/check_command.hpp>
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/auth/credentials.hpp>
@@ -23,16 +25,6 @@
 
 namespace sidecar::app {
 namespace {
-
-// The daemon's rule (daemon.cpp): `<mount>/creds/<role>` is a dynamic secret, read once here
-// means credentials minted.
-bool is_dynamic_path(std::string_view path) {
-  const auto first = path.find('/');
-  if (first == std::string_view::npos) return false;
-  const auto rest = path.substr(first + 1);
-  return rest.starts_with("creds/") && rest.size() > 6 &&
-         rest.find('/', 6) == std::string_view::npos;
-}
 
 std::string join(const std::vector<std::string>& items) {
   std::string text;
@@ -74,13 +66,6 @@ auth::env_lookup credential_environment(const config::env_lookup& env) {
     }
     return entry->second ? entry->second->reveal().data() : nullptr;
   };
-}
-
-/// The exit code for a failed login, as the daemon maps it (DESIGN.md "Command line").
-int login_exit_code(const error_code& ec) {
-  if (ec == auth::errc::login_refused) return exit_code::login_refused;
-  if (ec == auth::errc::vault_unavailable) return exit_code::unavailable;
-  return exit_code::internal;
 }
 
 net::awaitable<std::map<std::string, capabilities>> ask_capabilities(

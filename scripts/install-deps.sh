@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2 libsystemd-dev
   libkainjow-mustache-dev
-  curl jq openssl procps python3
+  curl jq openssl procps python3 python3-yaml
   postgresql postgresql-client libpq-dev
 )
 

@@ -1,5 +1,7 @@
 #include <sidecar/app/health_command.hpp>
 
+#include <sidecar/proxy/listen_address.hpp>
+
 #include <sidecar/app/check_command.hpp>
 #include <sidecar/core/result.hpp>
 #include <sidecar/core/version.hpp>
@@ -22,28 +24,6 @@ using deadline_point = net::steady_timer::time_point;
 
 /// A health answer is a small JSON document; anything bigger is not the sidecar.
 constexpr std::uint64_t max_body = 64 * 1024;
-
-std::optional<tcp::endpoint> parse_endpoint(std::string_view address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  auto host = address.substr(0, colon);
-  const auto port_text = address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host == "localhost") host = "127.0.0.1";
-  std::uint16_t port = 0;
-  const auto [end, parse_ec] =
-      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || parse_ec != std::errc{} || end != port_text.data() + port_text.size() ||
-      port == 0) {
-    return std::nullopt;
-  }
-  error_code ec;
-  const auto ip = net::ip::make_address(std::string{host}, ec);
-  if (ec) return std::nullopt;
-  return tcp::endpoint{ip, port};
-}
 
 /// One GET over a fresh connection; every step shares the one deadline.
 template <class Protocol>
@@ -81,7 +61,7 @@ net::awaitable<result<string_response>> ask(const health_target& target, deadlin
 std::variant<health_target, health_target_error> find_health_target(
     const config::listener_config& listener) {
   if (!listener.address.empty()) {
-    if (auto endpoint = parse_endpoint(listener.address)) return health_target{*endpoint};
+    if (auto endpoint = proxy::loopback_endpoint(listener.address)) return health_target{*endpoint};
     return health_target_error{"[listener] address \"" + listener.address + "\" is not host:port"};
   }
   if (!listener.unix_socket.empty()) return health_target{listener.unix_socket};

@@ -61,7 +61,9 @@ net::awaitable<result<string_response>> ask(const health_target& target, deadlin
 std::variant<health_target, health_target_error> find_health_target(
     const config::listener_config& listener) {
   if (!listener.address.empty()) {
-    if (auto endpoint = proxy::loopback_endpoint(listener.address)) return health_target{*endpoint};
+    // Port 0 is for tests binding any free port; there is nothing to ask there.
+    const auto endpoint = proxy::loopback_endpoint(listener.address);
+    if (endpoint && endpoint->port() != 0) return health_target{*endpoint};
     return health_target_error{"[listener] address \"" + listener.address + "\" is not host:port"};
   }
   if (!listener.unix_socket.empty()) return health_target{listener.unix_socket};

@@ -311,8 +311,8 @@ void sidecar_daemon::wait_for_signal() {
 void sidecar_daemon::reload() {
   auto reloaded = config::load(config_.file, config::process_environment());
   if (!reloaded) {
-    log()->error("SIGHUP: {} has {} problem(s); keeping the running configuration",
-                 config_.file, reloaded.error().size());
+    log()->error("SIGHUP: {} has {} problem(s); keeping the running configuration", config_.file,
+                 reloaded.error().size());
     for (const auto& problem : reloaded.error()) log()->error("  {}", problem.to_string());
     return;
   }

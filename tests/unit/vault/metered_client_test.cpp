@@ -23,20 +23,25 @@ class scripted_client final : public vault::client {
 };
 
 vault::response answer(unsigned status) {
-  return {.status = status, .content_type = "application/json",
-          .body = core::secret_string{std::string{"{}"}}, .headers = {}};
+  return {.status = status,
+          .content_type = "application/json",
+          .body = core::secret_string{std::string{"{}"}},
+          .headers = {}};
 }
 
 void send_all(vault::client& client, int count) {
   net::io_context io;
-  net::co_spawn(io, [&]() -> net::awaitable<void> {
-    for (int i = 0; i < count; ++i) {
-      // A named request: GCC 12 destroys a temporary built inside co_await twice.
-      vault::request request;
-      auto got = co_await client.async_send(std::move(request));
-      (void)got;
-    }
-  }, net::detached);
+  net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        for (int i = 0; i < count; ++i) {
+          // A named request: GCC 12 destroys a temporary built inside co_await twice.
+          vault::request request;
+          auto got = co_await client.async_send(std::move(request));
+          (void)got;
+        }
+      },
+      net::detached);
   io.run();
 }
 
@@ -70,13 +75,16 @@ TEST_CASE("metered_client: passes answers and errors through unchanged", "[vault
 
   std::vector<result<vault::response>> seen;
   net::io_context io;
-  net::co_spawn(io, [&]() -> net::awaitable<void> {
-    for (int i = 0; i < 2; ++i) {
-      vault::request request;
-      auto got = co_await metered.async_send(std::move(request));
-      seen.push_back(std::move(got));
-    }
-  }, net::detached);
+  net::co_spawn(
+      io,
+      [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+          vault::request request;
+          auto got = co_await metered.async_send(std::move(request));
+          seen.push_back(std::move(got));
+        }
+      },
+      net::detached);
   io.run();
 
   REQUIRE(seen.size() == 2);

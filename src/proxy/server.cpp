@@ -66,7 +66,7 @@ server::~server() { remove_socket_file(); }
 result<void> server::start() {
   if (!listener_.address.empty()) {
     if (auto opened = open_tcp(); !opened) return opened;
-    net::co_spawn(strand_, accept_tcp(), log_session_end);
+    net::co_spawn(strand_, accept_loop<tcp>(tcp_acceptor_), log_session_end);
   }
   if (!listener_.unix_socket.empty()) {
     if (auto opened = open_unix(); !opened) {
@@ -74,7 +74,7 @@ result<void> server::start() {
       tcp_acceptor_.close(ignored);
       return opened;
     }
-    net::co_spawn(strand_, accept_unix(), log_session_end);
+    net::co_spawn(strand_, accept_loop<unix_protocol>(unix_acceptor_), log_session_end);
   }
   return {};
 }
@@ -152,10 +152,12 @@ void server::remove_socket_file() {
   socket_file_.reset();
 }
 
-net::awaitable<void> server::accept_tcp() {
+// One loop for both listeners: they differ only in the protocol of the sockets they hand out.
+template <class Protocol, class Acceptor>
+net::awaitable<void> server::accept_loop(Acceptor& acceptor) {
   steady_timer pause{strand_};
   while (!stopping_) {
-    auto [ec, socket] = co_await tcp_acceptor_.async_accept(net::make_strand(executor_));
+    auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(executor_));
     if (ec == net::error::operation_aborted || stopping_) co_return;
     if (ec) {
       // EMFILE and friends: wait a little instead of spinning on the same error.
@@ -164,22 +166,7 @@ net::awaitable<void> server::accept_tcp() {
       co_await pause.async_wait();
       continue;
     }
-    launch<tcp>(tcp::socket{std::move(socket)});
-  }
-}
-
-net::awaitable<void> server::accept_unix() {
-  steady_timer pause{strand_};
-  while (!stopping_) {
-    auto [ec, socket] = co_await unix_acceptor_.async_accept(net::make_strand(executor_));
-    if (ec == net::error::operation_aborted || stopping_) co_return;
-    if (ec) {
-      log()->warn("accept failed: {}", ec.message());
-      pause.expires_after(std::chrono::milliseconds{100});
-      co_await pause.async_wait();
-      continue;
-    }
-    launch<unix_protocol>(unix_protocol::socket{std::move(socket)});
+    launch<Protocol>(typename Protocol::socket{std::move(socket)});
   }
 }
 

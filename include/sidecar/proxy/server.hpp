@@ -63,8 +63,9 @@ class server final {
 
   result<void> open_tcp();
   result<void> open_unix();
-  net::awaitable<void> accept_tcp();
-  net::awaitable<void> accept_unix();
+  /// Accepts until stop(); defined (and only instantiated) in server.cpp.
+  template <class Protocol, class Acceptor>
+  net::awaitable<void> accept_loop(Acceptor& acceptor);
   template <class Protocol>
   void launch(typename Protocol::socket socket);
   void session_ended(std::uint64_t id);

@@ -53,7 +53,8 @@ server::server(net::any_io_executor executor, config::listener_config listener,
     : executor_(executor),
       strand_(net::make_strand(executor)),
       listener_(std::move(listener)),
-      proxy_(std::move(proxy)),
+      policy_(std::make_shared<const request_policy>(
+          request_policy{.proxy = std::move(proxy), .listener = listener_})),
       limits_(limits),
       handler_(handler),
       stats_(registry),
@@ -62,6 +63,13 @@ server::server(net::any_io_executor executor, config::listener_config listener,
       grace_timer_(strand_) {}
 
 server::~server() { remove_socket_file(); }
+
+void server::apply_policy(config::proxy_config proxy, bool require_request_header) {
+  auto listener = listener_;
+  listener.require_request_header = require_request_header;
+  policy_.store(std::make_shared<const request_policy>(
+      request_policy{.proxy = std::move(proxy), .listener = std::move(listener)}));
+}
 
 result<void> server::start() {
   if (!listener_.address.empty()) {
@@ -182,7 +190,7 @@ void server::launch(typename Protocol::socket socket) {
   stats_.connections_accepted.inc();
   stats_.open_connections.inc();
 
-  const session_context context{limits_, listener_, proxy_, handler_, stats_};
+  const session_context context{limits_, policy_, handler_, stats_};
   auto connection = std::make_shared<session<Protocol>>(
       typename session<Protocol>::stream_type{std::move(socket)}, context);
   std::uint64_t id = 0;

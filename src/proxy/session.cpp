@@ -27,6 +27,16 @@ bool malformed(const error_code& ec) noexcept {
          ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
+const std::shared_ptr<spdlog::logger>& request_log() {
+  static const auto log = core::logger("proxy");
+  return log;
+}
+
+double milliseconds_since(std::chrono::steady_clock::time_point started) noexcept {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+      .count();
+}
+
 }  // namespace
 
 template <class Protocol>
@@ -75,7 +85,11 @@ net::awaitable<void> session<Protocol>::async_refuse_and_close(unsigned status,
   response.prepare_payload();
   context_.stats.request_done(route_class::deny, status,
                               std::chrono::steady_clock::now() - started);
-  if (!co_await async_write(response, false)) co_return;
+  const bool written = co_await async_write(response, false);
+  // Refused before routing (no method or path worth trusting): the status and the reason.
+  request_log()->debug("request refused -> {} ({}, {:.1f} ms): {}", status,
+                       to_string(route_class::deny), milliseconds_since(started), message);
+  if (!written) co_return;
   // The client may still be sending the request we refused; read and drop it for a while so
   // our close does not turn into a reset that destroys the answer before it is read.
   shutdown_send();
@@ -141,7 +155,6 @@ net::awaitable<bool> session<Protocol>::async_read_request(string_request& reque
 
 template <class Protocol>
 net::awaitable<void> session<Protocol>::run() {
-  static const auto log = core::logger("proxy");
   bool first = true;
   while (!stop_requested_) {
     idle_ = true;
@@ -151,9 +164,12 @@ net::awaitable<void> session<Protocol>::run() {
     const auto started = std::chrono::steady_clock::now();
 
     const std::string_view method = request.method_string();
-    auto decision = route_request(method, request.target(), context_.proxy, context_.listener);
+    // One snapshot per request: a SIGHUP reload applies from the next request on, also on a
+    // keep-alive connection, and never halfway through this one.
+    const auto policy = context_.policy.load();
+    auto decision = route_request(method, request.target(), policy->proxy, policy->listener);
     decision = check_request_header(std::move(decision), method, request["X-Vault-Request"],
-                                    context_.listener.require_request_header);
+                                    policy->listener.require_request_header);
     string_response response;
     if (decision.allowed()) {
       response = co_await context_.handler.async_handle(request, decision);
@@ -180,8 +196,11 @@ net::awaitable<void> session<Protocol>::run() {
                                 std::chrono::steady_clock::now() - started);
     const bool written = co_await async_write(response, request.method() == http::verb::head);
     core::cleanse(response.body());
-    log->debug("{} {} -> {} ({})", method, decision.target.path, response.result_int(),
-               to_string(decision.kind));
+    // The request line: normalised path only (no query, no header, no body), so neither a
+    // token nor a secret can reach the log through it.
+    request_log()->debug("request {} {} -> {} ({}, {:.1f} ms)", method, decision.target.path,
+                         response.result_int(), to_string(decision.kind),
+                         milliseconds_since(started));
     if (!written || !response.keep_alive()) break;
   }
   shutdown_send();

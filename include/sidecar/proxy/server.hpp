@@ -6,12 +6,14 @@
 #include <sidecar/metrics/registry.hpp>
 #include <sidecar/proxy/listener_limits.hpp>
 #include <sidecar/proxy/request_handler.hpp>
+#include <sidecar/proxy/request_policy.hpp>
 #include <sidecar/proxy/server_stats.hpp>
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,10 +31,14 @@ namespace sidecar::proxy {
 /// removed at stop() if it is still ours. Connections over `max_connections` are accepted and
 /// closed at once, so a flood neither queues in the kernel nor starves the others.
 ///
+/// The request policy (allow list, forward_writes, require_request_header) can be replaced
+/// while serving (apply_policy, on SIGHUP): the next request on every connection, open
+/// keep-alive ones included, is routed by the new one; no connection is dropped.
+///
 /// Thread affinity: the server runs on `executor` (an io_context served by `listener.threads`
 /// threads); acceptors and the session table live on the server's strand, each session on its
-/// own. start() before running the io_context; stop() from any thread. Destroy the server only
-/// once the io_context has run out of work after stop().
+/// own. start() before running the io_context; stop() and apply_policy() from any thread.
+/// Destroy the server only once the io_context has run out of work after stop().
 /// Cancellation: stop() closes the acceptors, lets in-flight requests finish within
 /// `shutdown_grace`, then cancels what is left. Errors: start() returns proxy::errc or the
 /// system error of socket(), bind() or listen().
@@ -47,6 +53,10 @@ class server final {
 
   result<void> start();
   void stop();
+
+  /// Publishes a new request policy: `proxy` whole, and `require_request_header`; the other
+  /// listener settings (addresses, enable_quit, threads) stay as constructed. Any thread.
+  void apply_policy(config::proxy_config proxy, bool require_request_header);
 
   /// The bound TCP endpoint (the real port when configured with port 0).
   [[nodiscard]] std::optional<tcp::endpoint> tcp_endpoint() const { return tcp_endpoint_; }
@@ -75,7 +85,11 @@ class server final {
   net::any_io_executor executor_;
   net::strand<net::any_io_executor> strand_;
   config::listener_config listener_;
-  config::proxy_config proxy_;
+  // Sessions on several io threads read this per request while apply_policy() may replace it
+  // from another thread: an atomic shared_ptr to an immutable policy, so a reader gets either
+  // the old or the new policy whole and keeps it alive for its request. No lock on the request
+  // path beyond the atomic's own.
+  std::atomic<std::shared_ptr<const request_policy>> policy_;
   listener_limits limits_;
   request_handler& handler_;
   server_stats stats_;

@@ -4,11 +4,13 @@
 #include <sidecar/core/asio.hpp>
 #include <sidecar/proxy/listener_limits.hpp>
 #include <sidecar/proxy/request_handler.hpp>
+#include <sidecar/proxy/request_policy.hpp>
 #include <sidecar/proxy/server_stats.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
+#include <atomic>
 #include <memory>
 
 namespace sidecar::proxy {
@@ -16,8 +18,8 @@ namespace sidecar::proxy {
 /// What a session needs from its server; every member outlives the session.
 struct session_context {
   const listener_limits& limits;
-  const config::listener_config& listener;
-  const config::proxy_config& proxy;
+  /// Loaded once per request: a reload swaps it while sessions run on other threads.
+  const std::atomic<std::shared_ptr<const request_policy>>& policy;
   request_handler& handler;
   server_stats& stats;
 };

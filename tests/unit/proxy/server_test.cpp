@@ -1,19 +1,23 @@
+#include <sidecar/core/log.hpp>
 #include <sidecar/metrics/registry.hpp>
 #include <sidecar/proxy/errc.hpp>
 #include <sidecar/proxy/server.hpp>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include "exposition_parser.hpp"
 #include "http_test_client.hpp"
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -595,4 +599,159 @@ TEST_CASE("server: two io threads serve concurrent clients", "[proxy]") {
   CHECK(ok == 2 * per_client);
   CHECK(s.scrape().value("vault_sidecar_requests_total", {{"route", "kv_read"}, {"code", "200"}}) ==
         2.0 * per_client);
+}
+
+TEST_CASE("server: a new allow list applies to the next request on an open connection", "[proxy]") {
+  test_server s{tcp_listener()};  // default allow: /v1/kv-*, /v1/database/creds/*
+  s.start();
+  auto client = s.connect();
+  auto before = client.request("GET", "/v1/secret/data/x");
+  REQUIRE(before.has_value());
+  CHECK(before->status == 403);
+
+  config::proxy_config wider;
+  wider.allow = {"/v1/secret/*"};
+  s.server.apply_policy(wider, false);
+  const auto after = client.request("GET", "/v1/secret/data/x");
+  REQUIRE(after.has_value());
+  CHECK(after->status == 200);
+  const auto dropped = client.request("GET", "/v1/kv-demo/data/x");  // no longer in the list
+  REQUIRE(dropped.has_value());
+  CHECK(dropped->status == 403);
+
+  CHECK(s.handler.paths() == std::vector<std::string>{"/v1/secret/data/x"});
+  // One connection throughout: the policy changed under it, nothing was dropped.
+  CHECK(s.scrape().value("vault_sidecar_listener_connections_accepted_total") == 1.0);
+}
+
+TEST_CASE("server: forward_writes and require_request_header apply live, enable_quit does not",
+          "[proxy]") {
+  test_server s{tcp_listener()};
+  s.start();
+  auto client = s.connect();
+  auto write = client.request("PUT", "/v1/kv-demo/data/x", {}, "{}");
+  REQUIRE(write.has_value());
+  CHECK(write->status == 405);
+  auto plain = client.request("GET", "/v1/kv-demo/data/x");
+  REQUIRE(plain.has_value());
+  CHECK(plain->status == 200);
+
+  config::proxy_config writes;
+  writes.forward_writes = true;
+  s.server.apply_policy(writes, true);
+  write = client.request("PUT", "/v1/kv-demo/data/x", {"X-Vault-Request: true"}, "{}");
+  REQUIRE(write.has_value());
+  CHECK(write->status == 200);
+  plain = client.request("GET", "/v1/kv-demo/data/x");
+  REQUIRE(plain.has_value());
+  CHECK(plain->status == 412);
+  const auto health = client.request("GET", "/sidecar/v1/health");  // exempt from the header
+  REQUIRE(health.has_value());
+  CHECK(health->status == 200);
+  const auto quit = client.request("POST", "/sidecar/v1/quit", {"X-Vault-Request: true"});
+  REQUIRE(quit.has_value());
+  CHECK(quit->status == 404);  // enable_quit stays as started
+}
+
+TEST_CASE("server: policy swaps while two io threads serve never mix two policies", "[proxy]") {
+  test_server s{tcp_listener(), short_limits(), {}, 2};
+  s.start();
+  config::proxy_config kv_only;
+  kv_only.allow = {"/v1/kv-*"};
+  config::proxy_config secret_only;
+  secret_only.allow = {"/v1/secret/*"};
+
+  std::atomic<bool> done{false};
+  std::thread swapper{[&] {
+    bool flip = false;
+    while (!done) {
+      s.server.apply_policy(flip ? kv_only : secret_only, false);
+      flip = !flip;
+      std::this_thread::sleep_for(1ms);
+    }
+  }};
+  constexpr int per_client = 150;
+  std::atomic<int> answered{0};
+  std::atomic<int> unexpected{0};
+  auto work = [&] {
+    auto client = s.connect();
+    for (int i = 0; i < per_client; ++i) {
+      const auto answer = client.request("GET", "/v1/kv-demo/data/" + std::to_string(i));
+      if (!answer) continue;
+      ++answered;
+      if (answer->status != 200 && answer->status != 403) ++unexpected;
+    }
+  };
+  std::thread a{work};
+  std::thread b{work};
+  a.join();
+  b.join();
+  done = true;
+  swapper.join();
+  CHECK(answered == 2 * per_client);
+  CHECK(unexpected == 0);
+  // Each 200 was routed by a policy that allows the path: the handler saw only kv paths.
+  for (const auto& path : s.handler.paths()) CHECK(path.starts_with("/v1/kv-demo/data/"));
+}
+
+TEST_CASE("server: each request logs one debug line with route class, status and latency",
+          "[proxy]") {
+  std::ostringstream out;
+  const spdlog::sink_ptr sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  const auto proxy_log = core::logger("proxy");
+  const auto level = proxy_log->level();
+  proxy_log->set_level(spdlog::level::debug);
+  core::add_log_sink(sink);
+  {
+    test_server s{tcp_listener()};
+    s.start();
+    auto client = s.connect();
+    constexpr const char* canary = "hvs.TOKEN-CANARY-31d7";
+    const auto read = client.request("GET", "/v1/kv-demo/data/x?version=2",
+                                     {std::string{"X-Vault-Token: "} + canary});
+    REQUIRE(read.has_value());
+    const auto refused = client.request("GET", "/v1/secret/data/y");
+    REQUIRE(refused.has_value());
+    const auto health = client.request("GET", "/sidecar/v1/health");
+    REQUIRE(health.has_value());
+    auto bad = s.connect();
+    REQUIRE(bad.send("GET /v1/kv-demo/x HTTP/1.1\r\nBad Header\r\n\r\n"));
+    REQUIRE(bad.read_answer().has_value());
+    s.stop();
+    CHECK(out.str().find(canary) == std::string::npos);
+  }
+  core::remove_log_sink(sink);
+  proxy_log->set_level(level);
+
+  const auto text = out.str();
+  INFO(text);
+  // Lines holding `head` followed by a latency "<digits>.<digit> ms)" and then `tail`.
+  const auto lines_matching = [&text](std::string_view head, std::string_view tail = {}) {
+    int found = 0;
+    std::istringstream lines{text};
+    for (std::string line; std::getline(lines, line);) {
+      const auto at = line.find(head);
+      if (at == std::string::npos) continue;
+      std::string_view rest{line};
+      rest.remove_prefix(at + head.size());
+      std::size_t digits = 0;
+      while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) {
+        ++digits;
+      }
+      rest.remove_prefix(digits);
+      if (digits == 0 || rest.size() < 2 || rest[0] != '.' ||
+          !std::isdigit(static_cast<unsigned char>(rest[1]))) {
+        continue;
+      }
+      rest.remove_prefix(2);
+      if (rest.starts_with(" ms)") && rest.substr(4) == tail) ++found;
+    }
+    return found;
+  };
+  CHECK(lines_matching("debug proxy: request GET /v1/kv-demo/data/x -> 200 (kv_read, ") == 1);
+  CHECK(lines_matching("debug proxy: request GET /v1/secret/data/y -> 403 (deny, ") == 1);
+  CHECK(lines_matching("debug proxy: request GET /sidecar/v1/health -> 200 (local_health, ") == 1);
+  CHECK(lines_matching("debug proxy: request refused -> 400 (deny, ", ": malformed HTTP request") ==
+        1);
+  CHECK(text.find("version=2") == std::string::npos);  // the query is not logged
 }

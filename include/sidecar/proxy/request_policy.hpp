@@ -1,0 +1,16 @@
+#pragma once
+
+#include <sidecar/config/config.hpp>
+
+namespace sidecar::proxy {
+
+/// What the listener checks each request against: `proxy.allow`, `proxy.forward_writes`, and
+/// of the listener section `require_request_header` and `enable_quit` (router.hpp). Immutable
+/// once published; a reload (SIGHUP) publishes a new one instead of changing this one, so a
+/// request is routed by one consistent policy from start to end.
+struct request_policy {
+  config::proxy_config proxy;
+  config::listener_config listener;
+};
+
+}  // namespace sidecar::proxy

@@ -279,12 +279,24 @@ void kv_cache::clear_prefix(std::string_view prefix) {
   erase_keys_if([&normalised](const std::string& key) { return key.starts_with(normalised); });
 }
 
+void kv_cache::apply(const config::cache_config& config) {
+  const bool new_interval = config.refresh_interval != config_.refresh_interval;
+  config_ = config;
+  evict_over_capacity();
+  // Wakes run_refresh() early, which then waits one new interval: a long old interval must
+  // not hold back a shorter new one.
+  if (new_interval && refresh_wait_ != nullptr) refresh_wait_->cancel();
+}
+
 net::awaitable<void> kv_cache::run_refresh() {
   steady_timer timer{co_await net::this_coro::executor};
   for (;;) {
     timer.expires_after(config_.refresh_interval);
+    refresh_wait_ = &timer;
     const auto [ec] = co_await timer.async_wait();
-    if (ec) co_return;
+    refresh_wait_ = nullptr;
+    if (cancelled(co_await net::this_coro::cancellation_state)) co_return;
+    if (ec) continue;  // re-armed by apply()
     co_await refresh_once();
     if (cancelled(co_await net::this_coro::cancellation_state)) co_return;
   }

@@ -78,6 +78,12 @@ class kv_cache final {
 
   void on_change(change_handler handler);
 
+  /// A reloaded [cache] section (SIGHUP), applied at once: freshness and stale serving are
+  /// judged by the new ttl and max_stale from the next read on, a smaller max_entries evicts
+  /// the least recently read entries down to the bound now, and a new refresh_interval
+  /// re-arms a waiting run_refresh() to one new interval from now. On the cache's executor.
+  void apply(const config::cache_config& config);
+
   [[nodiscard]] cache_snapshot snapshot() const;
   [[nodiscard]] const cache_stats& stats() const noexcept { return stats_; }
 
@@ -124,6 +130,7 @@ class kv_cache final {
   const vault::token_source& tokens_;
   const core::clock& clock_;
   config::cache_config config_;
+  steady_timer* refresh_wait_ = nullptr;  ///< run_refresh()'s timer while it waits, for apply()
   std::shared_ptr<spdlog::logger> log_;
   slot_map entries_;
   lru_list lru_;

@@ -467,6 +467,77 @@ TEST_CASE("kv_cache: the least recently read entry is evicted first", "[cache]")
   CHECK(f.get("kv/data/b")->state == cache_state::miss);
 }
 
+TEST_CASE("kv_cache: a shorter ttl applied later ends freshness at once", "[cache]") {
+  fixture f;  // ttl 10 s
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  f.clock.advance(3s);
+  CHECK(f.get("kv/data/x")->state == cache_state::hit);
+
+  auto shorter = f.config;
+  shorter.ttl = 2s;
+  f.cache.apply(shorter);
+  const auto after = f.get("kv/data/x");  // 3 s old: fresh under 10 s, expired under 2 s
+  REQUIRE(after.has_value());
+  CHECK(after->state == cache_state::miss);
+  CHECK(f.vault.total_requests() == 2);
+}
+
+TEST_CASE("kv_cache: a smaller max_entries evicts the least recently read down to it", "[cache]") {
+  fixture f;  // max_entries 100
+  for (const char* name : {"a", "b", "c", "d"}) {
+    f.vault.answer(std::string{"/v1/kv/data/"} + name, 200, kv2_body(R"({"k":"v"})", 1));
+    REQUIRE(f.get(std::string{"kv/data/"} + name).has_value());
+  }
+  CHECK(f.get("kv/data/a")->state == cache_state::hit);  // order now: a d c b
+  REQUIRE(f.cache.snapshot().entries == 4);
+
+  auto smaller = f.config;
+  smaller.max_entries = 2;
+  f.cache.apply(smaller);
+  CHECK(f.cache.snapshot().entries == 2);
+  CHECK(f.cache.stats().evictions == 2);
+  CHECK(f.get("kv/data/a")->state == cache_state::hit);
+  CHECK(f.get("kv/data/d")->state == cache_state::hit);
+  CHECK(f.get("kv/data/b")->state == cache_state::miss);  // stored, evicting d
+  CHECK(f.cache.snapshot().entries == 2);
+}
+
+TEST_CASE("kv_cache: a shorter refresh_interval wakes a loop waiting on a long one", "[cache]") {
+  net::io_context io;
+  core::system_clock clock;
+  testing::fake_vault_client vault;
+  testing::fake_token_source tokens{"s.token"};
+  config::cache_config config;
+  config.ttl = 10s;
+  config.refresh_interval = 1h;
+  kv_cache cache{vault, tokens, clock, config};
+  vault.answer("/v1/kv1/app", 200, kv1_body(R"({"api_key":"old"})"));
+  REQUIRE(run(io, cache.async_get("kv1/app")).has_value());
+  vault.answer("/v1/kv1/app", 200, kv1_body(R"({"api_key":"new"})"));
+
+  net::cancellation_signal stop;
+  bool loop_ended = false;
+  net::co_spawn(io, cache.run_refresh(),
+                net::bind_cancellation_slot(
+                    stop.slot(), [&loop_ended](std::exception_ptr) { loop_ended = true; }));
+  io.restart();
+  io.run_for(100ms);  // the loop now waits on its hour
+  CHECK(vault.total_requests() == 1);
+  auto faster = config;
+  faster.refresh_interval = 100ms;
+  cache.apply(faster);
+  io.run_for(1s);  // a pass at about 100 ms re-reads the entry
+  stop.emit(net::cancellation_type::terminal);
+  io.run();
+
+  CHECK(loop_ended);
+  CHECK(vault.total_requests() >= 2);
+  const auto after = run(io, cache.async_get("kv1/app"));
+  REQUIRE(after.has_value());
+  CHECK(after->answer->data() == nlohmann::json{{"api_key", "new"}});
+}
+
 TEST_CASE("kv_cache: invalidate drops every version and the metadata view", "[cache]") {
   fixture f;
   const std::vector<std::string> targets = {"/v1/kv/data/x", "/v1/kv/data/x?version=1",

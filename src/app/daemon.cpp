@@ -2,6 +2,7 @@
 
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/app/process_hygiene.hpp>
+#include <sidecar/app/reload_plan.hpp>
 #include <sidecar/app/sidecar_daemon.hpp>
 #include <sidecar/app/startup_rules.hpp>
 #include <sidecar/auth/credentials.hpp>
@@ -13,6 +14,8 @@
 #include <sidecar/supervisor/secret_set.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <thread>
@@ -54,6 +57,7 @@ std::string token_status_line(const auth::token_stats& token) {
 
 sidecar_daemon::sidecar_daemon(const config::config& cfg)
     : config_{cfg},
+      live_{cfg},
       io_{std::max(1, cfg.listener.threads)},
       engine_{net::make_strand(io_)},
       signals_{io_, SIGTERM, SIGINT, SIGHUP} {
@@ -313,14 +317,39 @@ void sidecar_daemon::reload() {
   if (!reloaded) {
     log()->error("SIGHUP: {} has {} problem(s); keeping the running configuration", config_.file,
                  reloaded.error().size());
-    for (const auto& problem : reloaded.error()) log()->error("  {}", problem.to_string());
+    for (const auto& problem : reloaded.error()) log()->error("SIGHUP: {}", problem.to_string());
     return;
   }
-  spdlog::level::level_enum level{};
-  (void)core::parse_log_level(reloaded->log.level, level);
-  core::configure_logging(level, reloaded->log.format);
-  log()->info("SIGHUP: log level {} and format applied; other changes take effect at restart",
-              reloaded->log.level);
+  const auto plan = plan_reload(live_, *reloaded);
+  // Everything applied here lives on this strand (cache) or is safe from any thread (logging,
+  // the listener's policy), and none of it touches the token: no new login.
+  if (plan.log) {
+    spdlog::level::level_enum level{};
+    (void)core::parse_log_level(reloaded->log.level, level);
+    core::configure_logging(level, reloaded->log.format);
+    live_.log = reloaded->log;
+  }
+  if (plan.cache) {
+    cache_->apply(reloaded->cache);
+    live_.cache = reloaded->cache;
+  }
+  if (plan.request_policy) {
+    server_->apply_policy(reloaded->proxy, reloaded->listener.require_request_header);
+    live_.proxy = reloaded->proxy;
+    live_.listener.require_request_header = reloaded->listener.require_request_header;
+  }
+  if (plan.changes_nothing()) {
+    log()->info("SIGHUP: {} re-read; nothing changed", config_.file);
+    return;
+  }
+  if (!plan.applied.empty()) {
+    log()->info("SIGHUP: applied {}", fmt::join(plan.applied, ", "));
+  }
+  // Names only, never values: a changed key may be a path to credentials.
+  if (!plan.needs_restart.empty()) {
+    log()->warn("SIGHUP: changed but applied only at restart (running with the old values): {}",
+                fmt::join(plan.needs_restart, ", "));
+  }
 }
 
 void sidecar_daemon::request_stop(int exit_code) {

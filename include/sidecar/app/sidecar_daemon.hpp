@@ -38,10 +38,17 @@ class startup_error final : public std::runtime_error {
 /// One running sidecar: owns the io_context and the object graph built from the configuration
 /// (upstream client, token manager, KV cache, lease store, listener), and its life — start-up
 /// (listener first so probes see `starting`, then one AppRole login, then the [secrets]
-/// fetches, then READY), signals (SIGTERM/SIGINT stop, SIGHUP reloads the log settings), and a
-/// shutdown that lets in-flight requests finish and revokes leases when configured. With
-/// `[exec]` or templates it also runs the supervisor (pattern 3): the app's exit ends the
-/// sidecar with the app's code, and SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 go to the app.
+/// fetches, then READY), signals (SIGTERM/SIGINT stop, SIGHUP reloads), and a shutdown that
+/// lets in-flight requests finish and revokes leases when configured. With `[exec]` or
+/// templates it also runs the supervisor (pattern 3): the app's exit ends the sidecar with the
+/// app's code, and SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 go to the app.
+///
+/// SIGHUP (without [exec] or templates) re-reads the file and applies, without a new login and
+/// without dropping a connection, what can change live (app/reload_plan.hpp): [log] level and
+/// format, [cache] ttl, refresh_interval, max_stale and max_entries, [proxy] allow and
+/// forward_writes, [listener] require_request_header. Every other changed key is named in one
+/// warning as needing a restart and keeps its running value. A file with problems is rejected
+/// whole, each problem logged, and the running configuration kept.
 ///
 /// Thread affinity: construct and run() on one thread; `listener.threads` io threads serve
 /// requests, while the token manager, cache and lease store stay on one engine strand.
@@ -73,7 +80,10 @@ class sidecar_daemon final {
   void wait_for_signal();
   void reload();
 
-  const config::config& config_;
+  const config::config& config_;  ///< as started: what the object graph was built from
+  /// config_ with the settings SIGHUP applied since: what a re-read file is compared with.
+  /// Engine strand only.
+  config::config live_;
   net::io_context io_;
   net::strand<net::io_context::executor_type> engine_;
   core::system_clock clock_;

@@ -1,5 +1,7 @@
 """Issue 8 end to end: check --online, the health subcommand, the systemd notify protocol,
-process hygiene, JSON logs, the systemd unit, and the container files."""
+process hygiene, JSON logs, the systemd unit, the container files, and reloading on SIGHUP."""
+import configparser
+import http.client
 import json
 import os
 import re
@@ -544,3 +546,161 @@ class ContainerFilesTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReloadTest(E2ETestCase):
+    """SIGHUP re-reads the file: allow, require_request_header, cache and log settings apply
+    without a new login; other keys are named as needing a restart; a broken file is refused."""
+
+    LOGIN = "/v1/auth/approle/login"
+
+    def start(self, sections=None):
+        self.vault = self.start_double()
+        self.sidecar = self.start_sidecar(f"http://127.0.0.1:{self.vault.port}",
+                                          sections=sections)
+        return self.sidecar
+
+    def rewrite(self, changes, raw=None):
+        """Rewrites the sidecar's file with `changes` ({section: {key: value}}) merged in; `raw`
+        replaces the whole text instead. Returns the text written."""
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.optionxform = str
+        parser.read(self.sidecar.config_path)
+        for section, keys in changes.items():
+            if not parser.has_section(section):
+                parser.add_section(section)
+            for key, value in keys.items():
+                parser.set(section, key, value)
+        with open(self.sidecar.config_path, "w") as f:
+            parser.write(f)
+        return read_text(self.sidecar.config_path)
+
+    def hup_and_wait_for(self, text, count_before=None):
+        """Sends SIGHUP and waits for the log to hold `text` once more than before."""
+        before = self.sidecar.log().count(text) if count_before is None else count_before
+        self.sidecar.process.signal(signal.SIGHUP)
+        wait_until(lambda: self.sidecar.log().count(text) > before, 20, what=repr(text))
+
+    def assert_alive_and_healthy(self):
+        self.assertIsNone(self.sidecar.process.proc.poll(), self.sidecar.log())
+        self.assertEqual(self.sidecar.health()[0], 200)
+
+    def test_a_wider_allow_list_applies_on_an_open_connection_without_a_new_login(self):
+        sidecar = self.start({"proxy": {"allow": "/v1/kv-demo/*"}})
+        conn = http.client.HTTPConnection("127.0.0.1", sidecar.port, timeout=10)
+        self.addCleanup(conn.close)
+
+        def status(path):
+            conn.request("GET", path)
+            answer = conn.getresponse()
+            answer.read()
+            return answer.status
+
+        self.assertEqual(status("/v1/kv-v1/config"), 403)
+        self.rewrite({"proxy": {"allow": "/v1/kv-demo/*, /v1/kv-v1/*"}})
+        self.hup_and_wait_for("SIGHUP: applied proxy.allow")
+        wait_until(lambda: status("/v1/kv-v1/config") == 200, 10, what="kv-v1 allowed")
+        self.assertEqual(status("/v1/kv-demo/data/sample"), 200)
+        self.assertEqual(self.vault.count("POST", self.LOGIN), 1)
+        self.assertNotIn("applied only at restart", sidecar.log())
+
+    def test_require_request_header_applies_live(self):
+        sidecar = self.start()
+        self.assertEqual(sidecar.get("/v1/kv-demo/data/sample")[0], 200)
+        self.rewrite({"listener": {"require_request_header": "true"}})
+        self.hup_and_wait_for("SIGHUP: applied listener.require_request_header")
+        self.assertEqual(sidecar.get("/v1/kv-demo/data/sample")[0], 412)
+        self.assertEqual(sidecar.get("/v1/kv-demo/data/sample",
+                                     headers={"X-Vault-Request": "true"})[0], 200)
+        self.assertEqual(self.vault.count("POST", self.LOGIN), 1)
+
+    def test_a_broken_file_is_refused_with_its_problems_and_the_old_config_kept(self):
+        sidecar = self.start({"proxy": {"allow": "/v1/kv-demo/*"}})
+        text = self.rewrite({"proxy": {"allow": "/v1/kv-demo/*, /v1/kv-v1/*"},
+                             "cache": {"ttl": "banana"},
+                             "listener": {"threads": "0"}})
+        lines = text.splitlines()
+        ttl_line = lines.index("ttl = banana") + 1
+        threads_line = lines.index("threads = 0") + 1
+        self.hup_and_wait_for("keeping the running configuration")
+        log = sidecar.log()
+        self.assertIn("has 2 problem(s); keeping the running configuration", log)
+        self.assertIn(f"{sidecar.config_path}:{ttl_line}: cache.ttl: ", log)
+        self.assertIn(f"{sidecar.config_path}:{threads_line}: listener.threads: ", log)
+        self.assertNotIn("SIGHUP: applied", log)
+        self.assertEqual(sidecar.get("/v1/kv-v1/config")[0], 403)  # the old allow list
+        self.assert_alive_and_healthy()
+
+        # Fixed: the next SIGHUP applies it.
+        self.rewrite({"cache": {"ttl": "1m"}, "listener": {"threads": "1"}})
+        self.hup_and_wait_for("SIGHUP: applied proxy.allow, cache.ttl")
+        self.assertEqual(sidecar.get("/v1/kv-v1/config")[0], 200)
+        self.assertEqual(self.vault.count("POST", self.LOGIN), 1)
+        self.assert_alive_and_healthy()
+
+    def test_an_unreadable_file_is_refused_and_the_old_config_kept(self):
+        sidecar = self.start()
+        os.rename(sidecar.config_path, sidecar.config_path + ".moved")
+        self.hup_and_wait_for("keeping the running configuration")
+        self.assertIn(f"{sidecar.config_path}: cannot read", sidecar.log())
+        self.assertEqual(sidecar.get("/v1/kv-demo/data/sample")[0], 200)
+        self.assert_alive_and_healthy()
+
+    def test_vault_and_listener_addresses_need_a_restart_and_change_nothing(self):
+        sidecar = self.start()
+        other_vault_port = free_port()
+        other_listener_port = free_port()
+        self.rewrite({"vault": {"address": f"http://127.0.0.1:{other_vault_port}"},
+                      "listener": {"address": f"127.0.0.1:{other_listener_port}"}})
+        self.hup_and_wait_for("SIGHUP: changed but applied only at restart")
+        self.assertIn("applied only at restart (running with the old values): "
+                      "vault.address, listener.address", sidecar.log())
+        # Names only, not values; and nothing was ever sent to the new address.
+        self.assertNotIn(f"127.0.0.1:{other_vault_port}", sidecar.log())
+        # A first read (a cache miss) still goes to the Vault it started with, on the old port.
+        status, headers, _ = sidecar.get("/v1/kv-v1/config")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("x-cache"), "MISS")
+        with self.assertRaises(OSError):
+            request(other_listener_port, "/sidecar/v1/health", timeout=2)
+        self.assertEqual(self.vault.count("POST", self.LOGIN), 1)
+        self.assert_alive_and_healthy()
+
+    def test_raising_the_log_level_to_debug_shows_request_lines_in_json(self):
+        sidecar = self.start({"log": {"level": "info", "format": "text"}})
+        self.assertEqual(sidecar.get("/v1/kv-demo/data/sample")[0], 200)
+        self.assertNotIn("request GET", sidecar.log())  # info: no request lines
+        self.rewrite({"log": {"level": "debug", "format": "json"}})
+        self.hup_and_wait_for("SIGHUP: applied log.level, log.format")
+
+        canary_token = "hvs.CLIENT-TOKEN-CANARY-8841"
+        for path in ("/v1/kv-demo/data/sample", "/v1/sys/mounts", "/sidecar/v1/health"):
+            sidecar.get(path, headers={"X-Vault-Token": canary_token})
+
+        def request_lines():
+            found = {}
+            for line in sidecar.log().splitlines():
+                if not line.startswith("{"):
+                    continue
+                entry = json.loads(line)
+                match = re.fullmatch(r"request GET (\S+) -> (\d+) \((\w+), \d+\.\d ms\)",
+                                     entry["msg"])
+                if match and entry["level"] == "debug" and entry["component"] == "proxy":
+                    found[match.group(1)] = (int(match.group(2)), match.group(3))
+            return found if len(found) == 3 else None
+
+        found = wait_until(request_lines, 10, what="three JSON request lines")
+        self.assertEqual(found, {"/v1/kv-demo/data/sample": (200, "kv_read"),
+                                 "/v1/sys/mounts": (403, "deny"),
+                                 "/sidecar/v1/health": (200, "local_health")})
+        # From the switch on, every line is one JSON object with the four fields.
+        lines = sidecar.log().splitlines()
+        first_json = next(i for i, line in enumerate(lines) if line.startswith("{"))
+        for line in lines[first_json:]:
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            self.assertTrue({"ts", "level", "component", "msg"} <= entry.keys(), line)
+        self.assertNotIn(KV_CANARY, sidecar.log())
+        self.assertNotIn(canary_token, sidecar.log())
+        self.assertEqual(self.vault.count("POST", self.LOGIN), 1)

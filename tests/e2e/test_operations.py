@@ -614,6 +614,22 @@ class ReloadTest(E2ETestCase):
                                      headers={"X-Vault-Request": "true"})[0], 200)
         self.assertEqual(self.vault.count("POST", self.LOGIN), 1)
 
+    def test_a_smaller_max_entries_evicts_at_once_and_a_shorter_ttl_refetches(self):
+        sidecar = self.start({"cache": {"ttl": "5m", "max_entries": "10"}})
+        for path in ("/v1/kv-demo/data/sample", "/v1/kv-v1/config"):
+            self.assertEqual(sidecar.get(path)[0], 200)
+        self.assertEqual(sidecar.health()[1]["cache"]["entries"], 2)
+        self.rewrite({"cache": {"ttl": "1s", "max_entries": "1"}})
+        self.hup_and_wait_for("SIGHUP: applied cache.ttl, cache.max_entries")
+        self.assertEqual(sidecar.health()[1]["cache"]["entries"], 1)
+        reads = self.vault.count("GET", "/v1/kv-v1/config")
+        time.sleep(1.5)  # older than the new 1 s ttl, well inside the old 5 m
+        status, headers, _ = sidecar.get("/v1/kv-v1/config")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("x-cache"), "MISS")
+        self.assertEqual(self.vault.count("GET", "/v1/kv-v1/config"), reads + 1)
+        self.assertEqual(self.vault.count("POST", self.LOGIN), 1)
+
     def test_a_broken_file_is_refused_with_its_problems_and_the_old_config_kept(self):
         sidecar = self.start({"proxy": {"allow": "/v1/kv-demo/*"}})
         text = self.rewrite({"proxy": {"allow": "/v1/kv-demo/*, /v1/kv-v1/*"},

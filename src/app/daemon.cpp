@@ -84,7 +84,9 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
                           .clock = clock_},
       [this] { net::post(engine_, [this] { request_stop(exit_code::ok); }); });
   server_ = std::make_unique<proxy::server>(io_.get_executor(), config_.listener, config_.proxy,
-                                            proxy::listener_limits{}, *handler_, registry_);
+                                            proxy::listener_limits{.max_connections =
+                                                                       config_.listener.max_connections},
+                                            *handler_, registry_);
   if (pattern_three(config_)) {
     supervisor_ = std::make_unique<supervisor::supervisor>(engine_, config_);
     cache_->on_change([this](const std::string& key, const nlohmann::json& data) {
@@ -353,6 +355,7 @@ net::awaitable<void> sidecar_daemon::shut_down() {
 
 int run_daemon(const config::config& cfg) {
   harden_process(cfg.security);
+  raise_open_file_limit(cfg.listener.max_connections);
   try {
     sidecar_daemon daemon{cfg};
     return daemon.run();

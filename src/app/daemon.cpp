@@ -26,6 +26,7 @@ std::shared_ptr<spdlog::logger> log() { return core::logger("app"); }
 
 auth::credentials read_credentials(const config::auth_config& auth) {
   auto loaded = auth::load_credentials(auth, auth::process_environment());
+  scrub_environment({"VAULT_ROLE_ID", "VAULT_SECRET_ID"});
   if (!loaded) {
     throw startup_error{exit_code::bad_config,
                         "cannot read the AppRole credentials: " + loaded.error().message()};

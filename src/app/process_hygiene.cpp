@@ -2,6 +2,7 @@
 
 #include <sidecar/core/log.hpp>
 
+#include <openssl/crypto.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -9,6 +10,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 namespace sidecar::app {
@@ -39,6 +41,15 @@ std::uint64_t raise_open_file_limit(std::size_t max_connections) {
               "allows (raise LimitNOFILE / ulimit -Hn)", max_connections, files.rlim_cur);
   }
   return files.rlim_cur;
+}
+
+void scrub_environment(std::initializer_list<const char*> names) noexcept {
+  for (const char* name : names) {
+    if (char* value = std::getenv(name)) {
+      OPENSSL_cleanse(value, std::strlen(value));
+      ::unsetenv(name);
+    }
+  }
 }
 
 void harden_process(const config::security_config& security) {

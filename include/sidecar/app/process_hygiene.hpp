@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 
 namespace sidecar::app {
 
@@ -21,6 +22,12 @@ inline constexpr std::uint64_t fds_besides_connections = 128;
 /// past it, accept fails with EMFILE and clients wait instead of being served. Returns the
 /// soft limit now in force.
 std::uint64_t raise_open_file_limit(std::size_t max_connections);
+
+/// Removes `names` from the process environment once they have been read, overwriting their
+/// values in place first: unsetenv alone leaves the bytes in the environment block the kernel
+/// shows in /proc/<pid>/environ for the life of the process. For VAULT_ROLE_ID and
+/// VAULT_SECRET_ID, read once at start-up.
+void scrub_environment(std::initializer_list<const char*> names) noexcept;
 
 /// Keeps secrets out of places they must never reach, before any secret is read: no core dump
 /// (PR_SET_DUMPABLE 0, RLIMIT_CORE 0 — which also bars ptrace attach by other users), files

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <string_view>
 #include <sys/resource.h>
 
 using namespace sidecar;
@@ -33,4 +35,17 @@ TEST_CASE("raise_open_file_limit: the soft limit goes up to the hard limit", "[a
   CHECK(after.rlim_cur == before.rlim_max);
   CHECK(after.rlim_max == before.rlim_max);
   REQUIRE(::setrlimit(RLIMIT_NOFILE, &before) == 0);
+}
+
+TEST_CASE("scrub_environment: the variable is gone and its bytes are zeroed in place", "[app]") {
+  // putenv keeps this very buffer as the environment entry, as the initial environment block
+  // /proc/<pid>/environ shows is kept.
+  static char entry[] = "SIDECAR_SCRUB_TEST=canary-value-42";
+  REQUIRE(::putenv(entry) == 0);
+  REQUIRE(std::getenv("SIDECAR_SCRUB_TEST") != nullptr);
+  app::scrub_environment({"SIDECAR_SCRUB_TEST", "SIDECAR_NOT_SET_AT_ALL"});
+  CHECK(std::getenv("SIDECAR_SCRUB_TEST") == nullptr);
+  const std::string_view value{entry + sizeof("SIDECAR_SCRUB_TEST"), sizeof("canary-value-42") - 1};
+  CHECK(value.find_first_not_of('\0') == std::string_view::npos);
+  CHECK(std::string_view{entry}.starts_with("SIDECAR_SCRUB_TEST="));
 }

@@ -84,10 +84,10 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
                           .registry = registry_,
                           .clock = clock_},
       [this] { net::post(engine_, [this] { request_stop(exit_code::ok); }); });
-  server_ = std::make_unique<proxy::server>(io_.get_executor(), config_.listener, config_.proxy,
-                                            proxy::listener_limits{.max_connections =
-                                                                       config_.listener.max_connections},
-                                            *handler_, registry_);
+  server_ = std::make_unique<proxy::server>(
+      io_.get_executor(), config_.listener, config_.proxy,
+      proxy::listener_limits{.max_connections = config_.listener.max_connections}, *handler_,
+      registry_);
   if (pattern_three(config_)) {
     supervisor_ = std::make_unique<supervisor::supervisor>(engine_, config_);
     cache_->on_change([this](const std::string& key, const nlohmann::json& data) {

@@ -32,13 +32,15 @@ std::uint64_t raise_open_file_limit(std::size_t max_connections) {
     if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
       files = raised;
     } else {
-      log->warn("could not raise RLIMIT_NOFILE from {} to {}: {}", files.rlim_cur,
-                files.rlim_max, std::strerror(errno));
+      log->warn("could not raise RLIMIT_NOFILE from {} to {}: {}", files.rlim_cur, files.rlim_max,
+                std::strerror(errno));
     }
   }
   if (!open_file_limit_suffices(files.rlim_cur, max_connections)) {
-    log->warn("listener.max_connections = {} needs more file descriptors than the limit of {} "
-              "allows (raise LimitNOFILE / ulimit -Hn)", max_connections, files.rlim_cur);
+    log->warn(
+        "listener.max_connections = {} needs more file descriptors than the limit of {} "
+        "allows (raise LimitNOFILE / ulimit -Hn)",
+        max_connections, files.rlim_cur);
   }
   return files.rlim_cur;
 }

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import socket
-import time
 import unittest
 
 from harness import (ROLE_ID, SECRET_ID, CleanExitTestCase, default_seed, read_lines, read_text,

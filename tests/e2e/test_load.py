@@ -178,7 +178,7 @@ class IdleConnectionsTest(LoadTestCase):
                 self.assertEqual((status, headers.get("x-cache")), (200, "HIT"))
                 self.assertEqual(json.loads(body)["data"]["data"]["username"], "demo")
                 self.assertEqual(sidecar.health()[0], 200)
-                # Every held connection is still open and usable: a second request on a sample.
+                # The held connections are still open and usable: a second request on a sample.
                 for sock in held[::500]:
                     sock.sendall(get_bytes("/sidecar/v1/health"))
                     self.assertEqual(read_answer(sock)[0], 200)

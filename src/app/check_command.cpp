@@ -100,6 +100,7 @@ std::string describe(const config::config& cfg, const config::env_lookup& env) {
   ini.key("require_request_header", yes_no(l.require_request_header));
   ini.key("enable_quit", yes_no(l.enable_quit));
   ini.key("threads", std::to_string(l.threads));
+  ini.key("max_connections", std::to_string(l.max_connections));
 
   ini.section("proxy");
   std::string allow;

@@ -29,6 +29,7 @@ std::shared_ptr<spdlog::logger> log() { return core::logger("app"); }
 
 auth::credentials read_credentials(const config::auth_config& auth) {
   auto loaded = auth::load_credentials(auth, auth::process_environment());
+  scrub_environment({"VAULT_ROLE_ID", "VAULT_SECRET_ID"});
   if (!loaded) {
     throw startup_error{exit_code::bad_config,
                         "cannot read the AppRole credentials: " + loaded.error().message()};
@@ -87,8 +88,10 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
                           .registry = registry_,
                           .clock = clock_},
       [this] { net::post(engine_, [this] { request_stop(exit_code::ok); }); });
-  server_ = std::make_unique<proxy::server>(io_.get_executor(), config_.listener, config_.proxy,
-                                            proxy::listener_limits{}, *handler_, registry_);
+  server_ = std::make_unique<proxy::server>(
+      io_.get_executor(), config_.listener, config_.proxy,
+      proxy::listener_limits{.max_connections = config_.listener.max_connections}, *handler_,
+      registry_);
   if (pattern_three(config_)) {
     supervisor_ = std::make_unique<supervisor::supervisor>(engine_, config_);
     cache_->on_change([this](const std::string& key, const nlohmann::json& data) {
@@ -382,6 +385,7 @@ net::awaitable<void> sidecar_daemon::shut_down() {
 
 int run_daemon(const config::config& cfg) {
   harden_process(cfg.security);
+  raise_open_file_limit(cfg.listener.max_connections);
   try {
     sidecar_daemon daemon{cfg};
     return daemon.run();

@@ -109,6 +109,7 @@ reload_plan plan_reload(const config::config& running, const config::config& rer
                                       "listener.require_request_header");
   restart.compare(l0.enable_quit, l1.enable_quit, "listener.enable_quit");
   restart.compare(l0.threads, l1.threads, "listener.threads");
+  restart.compare(l0.max_connections, l1.max_connections, "listener.max_connections");
 
   plan.request_policy |= live.compare(running.proxy.allow, reread.proxy.allow, "proxy.allow");
   plan.request_policy |= live.compare(running.proxy.forward_writes, reread.proxy.forward_writes,

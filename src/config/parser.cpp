@@ -221,7 +221,8 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
                      {"socket_mode", mode(l.socket_mode)},
                      {"require_request_header", flag(l.require_request_header)},
                      {"enable_quit", flag(l.enable_quit)},
-                     {"threads", whole(l.threads, 1, 64)}};
+                     {"threads", whole(l.threads, 1, 64)},
+                     {"max_connections", count(l.max_connections)}};
   }
   if (name == "proxy") {
     return key_table{{"allow", allow_patterns(cfg.proxy.allow)},

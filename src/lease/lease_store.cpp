@@ -117,6 +117,14 @@ void lease_store::on_change(change_handler handler) {
 
 void lease_store::stop() {
   stopped_ = true;
+  for (auto& [path, entry] : entries_) {
+    // A task still on its first fetch ends by itself once that is done (see maintain()).
+    if (!entry->first_fetch_pending) entry->stop_signal.emit(net::cancellation_type::terminal);
+  }
+}
+
+void lease_store::cancel_all() {
+  stopped_ = true;
   for (auto& [path, entry] : entries_) entry->stop_signal.emit(net::cancellation_type::terminal);
 }
 
@@ -218,7 +226,7 @@ net::awaitable<void> lease_store::maintain(std::shared_ptr<path_entry> entry) {
     outcome = fetch_outcome{.lease = {}, .refusal = {}, .error = errc::stopped, .reason = {}};
   }
   finish_first_fetch(*entry, outcome);
-  if (!entry->current) co_return;
+  if (!entry->current || stopped_) co_return;  // stop() came during the first fetch
 
   core::backoff retry{retry_.initial, retry_.max, retry_.jitter, random_};
   for (;;) {
@@ -421,7 +429,7 @@ std::vector<path_status> lease_store::snapshot() const {
 
 net::awaitable<void> lease_store::async_revoke_all(core::duration deadline) {
   using namespace net::experimental::awaitable_operators;
-  stop();
+  cancel_all();
   const auto now = clock_.now();
   std::vector<std::string> lease_ids;
   for (const auto& [path, entry] : entries_) {

@@ -51,6 +51,9 @@ struct listener_config {
   bool require_request_header = false;
   bool enable_quit = false;
   int threads = 1;
+  /// Open connections at most; one accepted beyond it is closed at once. Each takes a file
+  /// descriptor: the daemon raises its soft RLIMIT_NOFILE to the hard limit at start-up.
+  std::size_t max_connections = 1024;
 };
 
 struct proxy_config {

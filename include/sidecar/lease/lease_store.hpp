@@ -103,7 +103,10 @@ class lease_store final {
   /// serves nothing.
   net::awaitable<void> async_revoke_all(core::duration deadline);
 
-  /// Ends the background tasks; held creds are still served until they expire. Idempotent.
+  /// Ends the background tasks; held creds are still served until they expire. A first fetch
+  /// already in flight is left to finish (it has the request's deadline): the requests waiting
+  /// for it are in flight too, and a graceful shutdown lets those complete with creds instead
+  /// of an error. Idempotent.
   void stop();
 
   /// Subscribes to rotations: `handler` runs on the io thread when new creds become current.
@@ -126,6 +129,8 @@ class lease_store final {
   net::awaitable<bool> sleep_until(core::time_point due);
   net::awaitable<void> revoke(std::vector<std::string> lease_ids);
   void finish_first_fetch(path_entry& entry, fetch_outcome& outcome);
+  /// stop(), first fetches in flight included: before revoking, nothing new may be handed out.
+  void cancel_all();
   void make_current(path_entry& entry, fetch_outcome& outcome);
   [[nodiscard]] dynamic_answer serve(const path_entry& entry, cache_state cache) const;
 

@@ -59,6 +59,7 @@ const std::vector<change>& restart_keys() {
       {"listener.socket_mode", [](auto& c) { c.listener.socket_mode = 0600; }},
       {"listener.enable_quit", [](auto& c) { c.listener.enable_quit = true; }},
       {"listener.threads", [](auto& c) { c.listener.threads = 4; }},
+      {"listener.max_connections", [](auto& c) { c.listener.max_connections = 5000; }},
       {"database.renew_at", [](auto& c) { c.database.renew_at = 0.6; }},
       {"database.strategy", [](auto& c) { c.database.strategy = config::lease_strategy::renew; }},
       {"database.revoke_on_shutdown", [](auto& c) { c.database.revoke_on_shutdown = true; }},

@@ -75,6 +75,7 @@ TEST_CASE("config: an empty file yields the documented defaults", "[config]") {
   CHECK(cfg.listener.unix_socket.empty());
   CHECK(cfg.listener.socket_mode == 0660u);
   CHECK(cfg.listener.threads == 1);
+  CHECK(cfg.listener.max_connections == 1024);
   CHECK(cfg.proxy.allow == list{"/v1/kv-*", "/v1/database/creds/*"});
   CHECK_FALSE(cfg.proxy.forward_writes);
   CHECK(cfg.cache.ttl == 5min);
@@ -124,6 +125,7 @@ socket_mode = 0600
 require_request_header = true
 enable_quit = true
 threads = 4
+max_connections = 6000
 
 [proxy]
 allow = /v1/kv-*, /v1/secret/data/app, /v1/database/creds/*
@@ -195,6 +197,7 @@ lock_memory = true
   CHECK(cfg.listener.require_request_header);
   CHECK(cfg.listener.enable_quit);
   CHECK(cfg.listener.threads == 4);
+  CHECK(cfg.listener.max_connections == 6000);
   CHECK(cfg.proxy.allow == list{"/v1/kv-*", "/v1/secret/data/app", "/v1/database/creds/*"});
   CHECK(cfg.proxy.forward_writes);
   CHECK(cfg.cache.ttl == 30s);
@@ -289,6 +292,8 @@ TEST_CASE("config: each bad value is reported as file:line: section.key: reason"
        "0777)"},
       {"[listener]\nenable_quit = on\n",
        "/etc/x.ini:2: listener.enable_quit: expected true or false, not \"on\""},
+      {"[listener]\nmax_connections = 0\n",
+       "/etc/x.ini:2: listener.max_connections: expected a whole number of at least 1, not \"0\""},
       {"[proxy]\nallow = /v1/kv-*, v1/secret\n",
        "/etc/x.ini:2: proxy.allow: pattern \"v1/secret\" must start with /"},
       {"[proxy]\nallow = /v1/*/data\n",

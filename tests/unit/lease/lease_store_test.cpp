@@ -291,6 +291,30 @@ TEST_CASE("lease_store: 200 concurrent first requests issue one upstream call", 
   CHECK(h.vault.count(http::verb::get, app_target) == 1);
 }
 
+TEST_CASE("lease_store: stop lets a first fetch in flight finish for its waiters, then no rotation",
+          "[lease]") {
+  harness h;
+  h.vault.add_role(app, 1, 60);  // rotation due at 0.8 s, were the task still running
+  h.vault.set_delay(300ms);
+  std::optional<result<lease::dynamic_answer>> waiting;
+  h.run([&](harness& t) -> net::awaitable<void> {
+    net::co_spawn(
+        t.io, [](harness& u) { return u.store->async_get(app); }(t),
+        [&waiting](const std::exception_ptr& failure, result<lease::dynamic_answer> answer) {
+          if (!failure) waiting = std::move(answer);
+        });
+    co_await sleep_for(50ms);
+    t.store->stop();
+    co_await sleep_for(1500ms);
+  });
+  REQUIRE(waiting.has_value());
+  REQUIRE(waiting->has_value());
+  CHECK((*waiting)->status == 200);
+  CHECK(body_of(**waiting)["lease_id"] == "database/creds/app/1");
+  CHECK(h.vault.count(http::verb::get, app_target) == 1);
+  CHECK(h.stats.rotations == 0);
+}
+
 TEST_CASE("lease_store: revoke_all revokes exactly the held leases", "[lease]") {
   harness h;
   h.vault.add_role(app, 2, 60);

@@ -7,8 +7,8 @@ with wrk and /proc/<pid>/status, and writes a markdown table to stdout and to --
 
 Absolute figures drift on a shared machine, so every comparison alternates its two targets
 (A B A B A B) in one run and reports the median of the per-pair ratios. --quick runs the short
-regression check of scripts/test.sh: one pair, loose bounds that only an order-of-magnitude
-regression breaks.
+regression check of scripts/test.sh: three 2-second pairs and loose bounds that only a real
+regression breaks (throughput >= 0.25x nginx, RSS <= 16 MiB, p99 <= max(10 ms, 3x nginx's)).
 """
 import argparse
 import asyncio
@@ -288,13 +288,13 @@ def main():
     parser.add_argument("--double", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true",
-                        help="regression check: one short pair, loose bounds")
+                        help="regression check: short pairs, loose bounds")
     args = parser.parse_args()
 
     import harness
     harness.DOUBLE_BIN = args.double
     quick = args.quick
-    pairs, seconds = (1, 2) if quick else (3, 5)
+    pairs, seconds = (3, 2) if quick else (3, 5)
     report = Report()
     workdir = tempfile.mkdtemp(prefix="sidecar-bench-")
     processes = []
@@ -351,15 +351,22 @@ def main():
         side_rps = [r[0] for r in side_runs]
         ref_rps = [r[0] for r in ref_runs]
         tput = ratios(side_rps, ref_rps)
-        floor = 0.5 if quick else 1.0
+        # Quick: the sidecar measures about 0.6x nginx today, so 0.25x only fails on a real
+        # regression (a few times slower), not on a noisy pair.
+        floor = 0.25 if quick else 1.0
         report.add(f"cached KV GET throughput (wrk -t1 -c32 -d{seconds}s)",
                    rate(statistics.median(side_rps)), rate(statistics.median(ref_rps)) + " nginx",
-                   fmt_ratios(tput), f"≥ {floor:.1f}× nginx", statistics.median(tput) >= floor)
+                   fmt_ratios(tput), f"≥ {floor:g}× nginx", statistics.median(tput) >= floor)
         p99 = statistics.median(r[1] for r in side_runs)
         ref_p99 = statistics.median(r[1] for r in ref_runs)
-        p99_bound = 0.010 if quick else 0.001
+        if quick:
+            # A loaded CI machine stretches nginx's p99 as well: bound relative to it too.
+            p99_bound = max(0.010, 3 * ref_p99)
+            p99_target = "≤ max(10 ms, 3× nginx)"
+        else:
+            p99_bound, p99_target = 0.001, "≤ 1 ms"
         report.add("cached KV GET p99 latency at 32 connections", ms(p99), ms(ref_p99) + " nginx",
-                   f"{p99 / ref_p99:.2f}", f"≤ {p99_bound * 1000:g} ms", p99 <= p99_bound)
+                   f"{p99 / ref_p99:.2f}", p99_target, p99 <= p99_bound)
         log(f"KV: sidecar {side_rps} nginx {ref_rps}")
 
         if not quick:

@@ -1,6 +1,8 @@
 #include <sidecar/cache/stored_answer.hpp>
 #include <sidecar/vault/envelope.hpp>
 
+#include <boost/beast/http/fields.hpp>
+
 namespace sidecar::cache {
 namespace {
 
@@ -21,12 +23,30 @@ bool is_kv2_shape(const nlohmann::json& data) {
   return inner != data.end() && metadata != data.end() && metadata->is_object();
 }
 
+// Through Beast's own field container, so names, trimmed values and the replacement of a
+// repeated name come out exactly as the proxy's Beast path writes them.
+std::string serialise_lines(const std::string& content_type,
+                            const std::vector<std::pair<std::string, std::string>>& headers) {
+  http::fields fields;
+  if (!content_type.empty()) fields.set(http::field::content_type, content_type);
+  for (const auto& [name, value] : headers) fields.set(name, value);
+  std::string out;
+  for (const auto& field : fields) {
+    out.append(field.name_string());
+    out += ": ";
+    out.append(field.value());
+    out += "\r\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 stored_answer::stored_answer(vault::response answer, core::time_point fetched_at)
     : status_{answer.status},
       content_type_{std::move(answer.content_type)},
       headers_{std::move(answer.headers)},
+      header_lines_{serialise_lines(content_type_, headers_)},
       fetched_at_{fetched_at} {
   if (status_ == 200) {
     if (auto parsed = vault::parse_envelope(answer)) {

@@ -32,30 +32,45 @@ result<dynamic_secret> dynamic_secret::parse(const vault::response& answer) {
   out.data_ = core::secret_string{std::move(serialised)};
   // The parsed values are dropped here; the serialised copy above is the one kept.
   *data = nullptr;
-  out.envelope_ = std::move(body);
-  return out;
-}
-
-core::secret_string dynamic_secret::render(long long seconds_left) const {
-  std::string text;
-  // Reserved up front so appending never reallocates and leaves a copy of the payload behind.
-  text.reserve(envelope_.dump().size() + data_.size() + 32);
-  text += '{';
+  std::string text = "{";
   bool first = true;
-  for (const auto& [key, value] : envelope_.items()) {
+  for (const auto& [key, value] : body.items()) {
     if (!first) text += ',';
     first = false;
     text += nlohmann::ordered_json(key).dump();
     text += ':';
-    if (key == "data") {
-      text += data_.reveal();
-    } else if (key == "lease_duration") {
-      text += std::to_string(seconds_left);
+    if (key == "data" || key == "lease_duration") {
+      out.pieces_.push_back({std::move(text), key == "data" ? slot::data : slot::lease_duration});
+      text.clear();
     } else {
       text += value.dump();
     }
   }
   text += '}';
+  out.pieces_.push_back({std::move(text), slot::none});
+  return out;
+}
+
+core::secret_string dynamic_secret::render(long long seconds_left) const {
+  const auto seconds = std::to_string(seconds_left);
+  std::size_t size = data_.size() + seconds.size();
+  for (const auto& piece : pieces_) size += piece.text.size();
+  std::string text;
+  // Reserved up front so appending never reallocates and leaves a copy of the payload behind.
+  text.reserve(size);
+  for (const auto& piece : pieces_) {
+    text += piece.text;
+    switch (piece.then) {
+      case slot::data:
+        text += data_.reveal();
+        break;
+      case slot::lease_duration:
+        text += seconds;
+        break;
+      case slot::none:
+        break;
+    }
+  }
   return core::secret_string{std::move(text)};
 }
 

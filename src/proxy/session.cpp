@@ -12,8 +12,11 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <spdlog/logger.h>
+
 #include <array>
 #include <chrono>
+#include <variant>
 
 namespace sidecar::proxy {
 namespace {
@@ -74,6 +77,64 @@ net::awaitable<bool> session<Protocol>::async_write(string_response& response, b
   auto [ec, _] = head ? co_await http::async_write_header(stream_, serializer, use_result)
                       : co_await http::async_write(stream_, serializer, use_result);
   co_return !ec;
+}
+
+template <class Protocol>
+net::awaitable<bool> session<Protocol>::async_write(const ready_answer& answer, unsigned version,
+                                                    bool keep_alive, bool head) {
+  stream_.expires_after(context_.limits.write_timeout);
+  answer.serialise_head(head_, version, keep_alive);
+  // One gathered write of the head and the held body; a HEAD answer stops after the head.
+  const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
+                                                 net::buffer(answer.body().data(),
+                                                             head ? 0 : answer.body().size())};
+  auto [ec, _] = co_await net::async_write(stream_, buffers, use_result);
+  co_return !ec;
+}
+
+template <class Protocol>
+net::awaitable<bool> session<Protocol>::async_write_answer(
+    handler_answer& answer, const string_request& request, const route_decision& decision,
+    std::chrono::steady_clock::time_point started) {
+  const auto kind = decision.kind;
+  const auto& log = request_log();
+  const bool keep_alive = request.keep_alive() && !stop_requested_;
+  const bool head = request.method() == http::verb::head;
+  if (const auto* ready = std::get_if<ready_answer>(&answer)) {
+    context_.stats.request_done(kind, ready->status(), std::chrono::steady_clock::now() - started);
+    const bool written = co_await async_write(*ready, request.version(), keep_alive, head);
+    // The request line: normalised path only (no query, no header, no body), so neither a
+    // token nor a secret can reach the log through it. Formatted only when it is written.
+    if (log->should_log(spdlog::level::debug)) {
+      log->debug("request {} {} -> {} ({}, {:.1f} ms)", request.method_string(),
+                 decision.target.path, ready->status(), to_string(kind),
+                 milliseconds_since(started));
+    }
+    co_return written && keep_alive;
+  }
+
+  auto& response = std::get<string_response>(answer);
+  response.version(request.version());
+  response.keep_alive(keep_alive);
+  const auto status = response.result_int();
+  if (status < 200 || status == 204 || status == 304) {
+    // No body, and no Content-Length either (RFC 9110 §8.6); prepare_payload would add
+    // "Content-Length: 0", or throw on a body.
+    core::cleanse(response.body());
+    response.erase(http::field::content_length);
+    response.erase(http::field::transfer_encoding);
+  } else {
+    response.prepare_payload();
+  }
+  // Counted before the write, so a client that has read its answer sees it in the metrics.
+  context_.stats.request_done(kind, status, std::chrono::steady_clock::now() - started);
+  const bool written = co_await async_write(response, head);
+  core::cleanse(response.body());
+  if (log->should_log(spdlog::level::debug)) {
+    log->debug("request {} {} -> {} ({}, {:.1f} ms)", request.method_string(),
+               decision.target.path, status, to_string(kind), milliseconds_since(started));
+  }
+  co_return written && response.keep_alive();
 }
 
 template <class Protocol>
@@ -170,38 +231,16 @@ net::awaitable<void> session<Protocol>::run() {
     auto decision = route_request(method, request.target(), policy->proxy, policy->listener);
     decision = check_request_header(std::move(decision), method, request["X-Vault-Request"],
                                     policy->listener.require_request_header);
-    string_response response;
+    handler_answer answer;
     if (decision.allowed()) {
-      response = co_await context_.handler.async_handle(request, decision);
+      answer = co_await context_.handler.async_handle(request, decision);
     } else {
-      response = error_response(decision.status, decision.reason);
-      if (!decision.allow.empty()) response.set(http::field::allow, decision.allow);
+      auto refusal = error_response(decision.status, decision.reason);
+      if (!decision.allow.empty()) refusal.set(http::field::allow, decision.allow);
+      answer = std::move(refusal);
     }
     core::cleanse(request.body());  // a write's body may hold a secret
-
-    response.version(request.version());
-    response.keep_alive(request.keep_alive() && !stop_requested_);
-    const auto status = response.result_int();
-    if (status < 200 || status == 204 || status == 304) {
-      // No body, and no Content-Length either (RFC 9110 §8.6); prepare_payload would add
-      // "Content-Length: 0", or throw on a body.
-      core::cleanse(response.body());
-      response.erase(http::field::content_length);
-      response.erase(http::field::transfer_encoding);
-    } else {
-      response.prepare_payload();
-    }
-    // Counted before the write, so a client that has read its answer sees it in the metrics.
-    context_.stats.request_done(decision.kind, response.result_int(),
-                                std::chrono::steady_clock::now() - started);
-    const bool written = co_await async_write(response, request.method() == http::verb::head);
-    core::cleanse(response.body());
-    // The request line: normalised path only (no query, no header, no body), so neither a
-    // token nor a secret can reach the log through it.
-    request_log()->debug("request {} {} -> {} ({}, {:.1f} ms)", method, decision.target.path,
-                         response.result_int(), to_string(decision.kind),
-                         milliseconds_since(started));
-    if (!written || !response.keep_alive()) break;
+    if (!co_await async_write_answer(answer, request, decision, started)) break;
   }
   shutdown_send();
 }

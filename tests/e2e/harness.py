@@ -188,7 +188,7 @@ class Sidecar:
                     f.write(f"{key} = {value}\n")
                 f.write("\n")
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"):
             if name in os.environ:
                 full_env[name] = os.environ[name]
         full_env.update(env or {})

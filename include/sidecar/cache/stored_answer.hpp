@@ -14,7 +14,7 @@
 namespace sidecar::cache {
 
 /// One answer from Vault, frozen as it came and ready to relay: status, content type, headers
-/// and body bytes, plus the secret's key/value map parsed once when it arrived, so that serving
+/// and body bytes, the header lines pre-serialised for the proxy's hit path, plus the secret's key/value map parsed once when it arrived, so that serving
 /// it again costs no JSON work. Shared (`shared_ptr<const stored_answer>`) between the cache and
 /// every caller relaying it; the body and the parsed values are cleansed when the last holder
 /// lets go, whether it was replaced, evicted or cleared.
@@ -37,6 +37,9 @@ class stored_answer {
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& headers() const noexcept {
     return headers_;
   }
+  /// Content-Type and the relayed headers as "Name: value\r\n" lines, serialised once the way
+  /// Beast would write them (a repeated name keeps its last value): what a hit writes verbatim.
+  [[nodiscard]] std::string_view header_lines() const noexcept { return header_lines_; }
   [[nodiscard]] core::time_point fetched_at() const noexcept { return fetched_at_; }
 
   /// The secret's own map for templates: `data.data` of a KV v2 read (recognised by `data.data`
@@ -53,6 +56,7 @@ class stored_answer {
   std::string content_type_;
   core::secret_string body_;
   std::vector<std::pair<std::string, std::string>> headers_;
+  std::string header_lines_;
   core::time_point fetched_at_;
   nlohmann::json data_;
   int kv_version_ = 0;

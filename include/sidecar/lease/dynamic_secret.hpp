@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 namespace sidecar::lease {
 
@@ -37,8 +38,17 @@ class dynamic_secret {
   std::string lease_id_;
   bool renewable_ = false;
   long long lease_duration_ = 0;
-  nlohmann::ordered_json envelope_;  ///< every field but `data`'s value (held as null)
-  core::secret_string data_;         ///< `data` serialised
+  /// What render() writes before a value that varies, and which value follows it.
+  enum class slot { none, data, lease_duration };
+  struct text_piece {
+    std::string text;
+    slot then = slot::none;
+  };
+
+  /// Vault's envelope serialised once at parse, cut around `data` and `lease_duration`, so a
+  /// render on every request is a few appends instead of JSON work.
+  std::vector<text_piece> pieces_;
+  core::secret_string data_;  ///< `data` serialised
 };
 
 }  // namespace sidecar::lease

@@ -40,18 +40,18 @@ class forwarding_handler final : public request_handler {
   forwarding_handler(net::any_io_executor engine, bool hop_to_engine, engine_parts parts,
                      std::function<void()> request_quit);
 
-  net::awaitable<string_response> async_handle(const string_request& request,
-                                               const route_decision& decision) override;
+  net::awaitable<handler_answer> async_handle(const string_request& request,
+                                              const route_decision& decision) override;
 
   /// Health reports ready from now on: logged in and the [secrets] fetched at start-up.
   void mark_started() noexcept { started_ = true; }
 
  private:
-  net::awaitable<string_response> handle_on_engine(const string_request& request,
-                                                   const route_decision& decision);
-  net::awaitable<string_response> read_kv(const string_request& request,
-                                          const route_decision& decision);
-  net::awaitable<string_response> read_dynamic(const route_decision& decision);
+  net::awaitable<handler_answer> handle_on_engine(const string_request& request,
+                                                  const route_decision& decision);
+  net::awaitable<handler_answer> read_kv(const string_request& request,
+                                         const route_decision& decision);
+  net::awaitable<handler_answer> read_dynamic(const route_decision& decision);
   net::awaitable<string_response> forward(const string_request& request,
                                           const route_decision& decision, bool with_token);
   string_response health();

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <sidecar/core/asio.hpp>
+#include <sidecar/proxy/ready_answer.hpp>
 #include <sidecar/proxy/router.hpp>
+
+#include <variant>
 
 namespace sidecar::proxy {
 
@@ -14,14 +17,19 @@ namespace sidecar::proxy {
 /// Cancellation: the call is cancelled (terminal) when stop()'s grace period ends. Errors: a
 /// handler answers every failure with an HTTP response (502, 504, ... in Vault's shape; see
 /// error_response.hpp); it does not throw for anything the network can cause.
+/// What a handler answers: a Beast response the session finishes and serialises, or, for the hot
+/// path, an answer whose bytes are already held in memory (ready_answer.hpp).
+using handler_answer = std::variant<string_response, ready_answer>;
+
 class request_handler {
  public:
   virtual ~request_handler() = default;
 
   /// The answer to `request`, routed as `decision`. The session sets the version, keep-alive
-  /// and Content-Length, writes no body for HEAD, and cleanses both bodies once written.
-  virtual net::awaitable<string_response> async_handle(const string_request& request,
-                                                       const route_decision& decision) = 0;
+  /// and Content-Length, writes no body for HEAD, and cleanses the request body and a
+  /// string_response's body once written (a ready_answer's bytes belong to its owner).
+  virtual net::awaitable<handler_answer> async_handle(const string_request& request,
+                                                      const route_decision& decision) = 0;
 };
 
 }  // namespace sidecar::proxy

@@ -11,7 +11,9 @@
 #include <boost/asio/cancellation_signal.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <string>
 
 namespace sidecar::proxy {
 
@@ -55,12 +57,19 @@ class session final : public std::enable_shared_from_this<session<Protocol>> {
  private:
   net::awaitable<bool> async_read_request(string_request& request, bool first);
   net::awaitable<bool> async_write(string_response& response, bool head);
+  net::awaitable<bool> async_write(const ready_answer& answer, unsigned version, bool keep_alive,
+                                   bool head);
+  /// Finishes and writes one answer; true when the connection stays open for the next request.
+  net::awaitable<bool> async_write_answer(handler_answer& answer, const string_request& request,
+                                          const route_decision& decision,
+                                          std::chrono::steady_clock::time_point started);
   net::awaitable<void> async_refuse_and_close(unsigned status, std::string_view message);
   void shutdown_send();
 
   stream_type stream_;
   session_context context_;
   beast::flat_buffer buffer_;
+  std::string head_;  // a ready_answer's status line and headers; its capacity is reused
   net::cancellation_signal cancel_;
   bool idle_ = true;             // waiting for a request: stop() may close at once
   bool stop_requested_ = false;  // strand only

@@ -34,8 +34,8 @@ namespace {
 // Answers 200 with what it was asked, after an optional delay; counts its calls.
 class fake_handler final : public proxy::request_handler {
  public:
-  net::awaitable<string_response> async_handle(const string_request& request,
-                                               const proxy::route_decision& decision) override {
+  net::awaitable<proxy::handler_answer> async_handle(
+      const string_request& request, const proxy::route_decision& decision) override {
     ++calls;
     {
       const std::lock_guard lock{mutex_};

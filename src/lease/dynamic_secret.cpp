@@ -26,7 +26,10 @@ result<dynamic_secret> dynamic_secret::parse(const vault::response& answer) {
     out.renewable_ = it->get<bool>();
   }
   if (const auto it = body.find("lease_duration"); it != body.end() && it->is_number()) {
-    out.lease_duration_ = it->get<long long>();
+    // As parse_envelope: a number that is no lease duration (1e300, -1) is refused.
+    const auto seconds = vault::lease_duration_value(*it);
+    if (!seconds) return vault::make_error_code(vault::errc::malformed_response);
+    out.lease_duration_ = *seconds;
   }
   std::string serialised = data->dump();
   out.data_ = core::secret_string{std::move(serialised)};

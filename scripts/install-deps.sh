@@ -10,6 +10,7 @@ packages=(
   libkainjow-mustache-dev
   curl jq openssl procps python3 python3-yaml
   postgresql postgresql-client libpq-dev
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev  # scripts/fuzz.sh (libFuzzer)
 )
 
 missing=()

@@ -19,3 +19,6 @@ SIDECAR_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir")
 export SIDECAR_TEST_POSTGRES
 
 ctest --preset asan -j "$(nproc)" --timeout 300
+
+# Every libFuzzer target for 10 s on its seed corpus (clang-14 build in build/fuzz).
+scripts/fuzz.sh 10

@@ -1,5 +1,6 @@
 #include <sidecar/lease/dynamic_secret.hpp>
 
+#include <sidecar/core/json_depth.hpp>
 #include <sidecar/vault/envelope.hpp>
 
 namespace sidecar::lease {
@@ -8,6 +9,10 @@ result<dynamic_secret> dynamic_secret::parse(const vault::response& answer) {
   if (answer.status < 200 || answer.status > 299) {
     return vault::make_error_code(
         vault::classify(answer.status, vault::parse_error(answer).messages));
+  }
+  // Too deep for the recursive dump() below and the consumers' walks (core/json_depth.hpp).
+  if (!core::json_depth_within(answer.body.reveal())) {
+    return vault::make_error_code(vault::errc::malformed_response);
   }
   // ordered_json keeps Vault's field order, so the served body differs from Vault's only in the
   // value of lease_duration.

@@ -1,5 +1,7 @@
 #include <sidecar/vault/envelope.hpp>
 
+#include <sidecar/core/json_depth.hpp>
+
 #include <algorithm>
 
 namespace sidecar::vault {
@@ -76,6 +78,7 @@ errc classify(unsigned status, const std::vector<std::string>& messages) noexcep
 
 vault_error parse_error(const response& answer) {
   vault_error error{.status = answer.status, .messages = {}};
+  if (!core::json_depth_within(answer.body.reveal())) return error;
   const auto body = nlohmann::json::parse(answer.body.reveal(), nullptr, false);
   if (body.is_object()) error.messages = string_list(body, "errors");
   return error;
@@ -87,6 +90,9 @@ result<envelope> parse_envelope(const response& answer) {
   }
   envelope out;
   if (answer.status == 204 || answer.body.empty()) return out;
+  if (!core::json_depth_within(answer.body.reveal())) {
+    return make_error_code(errc::malformed_response);
+  }
   auto body = nlohmann::json::parse(answer.body.reveal(), nullptr, false);
   if (!body.is_object()) return make_error_code(errc::malformed_response);
 

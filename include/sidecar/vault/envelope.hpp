@@ -70,11 +70,12 @@ struct vault_error {
 /// How the sidecar must treat an error status: the classification is pure and total.
 [[nodiscard]] errc classify(unsigned status, const std::vector<std::string>& messages) noexcept;
 
-/// Vault's `errors[]` from an error body; empty when the body is not Vault's error shape.
+/// Vault's `errors[]` from an error body; empty when the body is not Vault's error shape (or
+/// nests deeper than core::max_json_depth).
 [[nodiscard]] vault_error parse_error(const response& answer);
 
 /// The envelope of a 2xx answer with a JSON body. A non-2xx status yields classify()'s errc;
-/// a body that is not a JSON object, or a lease_duration (top level or auth) that is a number
+/// a body that is not a JSON object, nests deeper than core::max_json_depth, or a lease_duration (top level or auth) that is a number
 /// but not lease_duration_value(), yields errc::malformed_response. A 204 yields an empty
 /// envelope.
 [[nodiscard]] result<envelope> parse_envelope(const response& answer);

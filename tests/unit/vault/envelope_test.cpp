@@ -1,5 +1,7 @@
 #include <sidecar/vault/envelope.hpp>
 
+#include <sidecar/core/json_depth.hpp>
+
 #include <catch2/catch.hpp>
 
 using namespace sidecar;
@@ -92,6 +94,21 @@ TEST_CASE("parse_envelope: lease_duration from zero to a century is taken as sen
       vault::parse_envelope(answer(200, R"({"auth":{"client_token":"t","lease_duration":60}})"));
   REQUIRE(login.has_value());
   CHECK(login->auth->lease_duration == 60);
+}
+
+// Found by tests/fuzz/vault_response_fuzzer: the walks over a parsed answer recurse per level.
+TEST_CASE("parse_envelope: an answer nesting deeper than max_json_depth is malformed",
+          "[vault]") {
+  const auto nested = [](std::size_t depth) {
+    return R"({"errors":["e"],"data":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
+  };
+  CHECK(vault::parse_envelope(answer(200, nested(core::max_json_depth - 1))).has_value());
+  CHECK(vault::parse_envelope(answer(200, nested(core::max_json_depth))).error() ==
+        vault::errc::malformed_response);
+  CHECK(vault::parse_envelope(answer(200, nested(50000))).error() ==
+        vault::errc::malformed_response);
+  CHECK(vault::parse_error(answer(500, nested(core::max_json_depth - 1))).messages.size() == 1);
+  CHECK(vault::parse_error(answer(500, nested(50000))).messages.empty());
 }
 
 TEST_CASE("vault_error: summary folds Vault's multi-line messages into one line", "[vault]") {

@@ -43,8 +43,8 @@ void check_duration(core::duration value) {
 
 void check_accepted(const config::config& cfg) {
   for (const auto value :
-       {cfg.vault.request_timeout, cfg.auth.check_interval, cfg.auth.login_timeout,
-        cfg.cache.ttl, cfg.cache.refresh_interval, cfg.cache.max_stale, cfg.exec.restart_grace}) {
+       {cfg.vault.request_timeout, cfg.auth.check_interval, cfg.auth.login_timeout, cfg.cache.ttl,
+        cfg.cache.refresh_interval, cfg.cache.max_stale, cfg.exec.restart_grace}) {
     check_duration(value);
   }
   if (!cfg.exec.command.empty()) {
@@ -58,8 +58,7 @@ void check_accepted(const config::config& cfg) {
   require(cfg.listener.address.empty() || !config::check_listener_address(cfg.listener.address),
           "listener.address passes its check");
   require(cfg.auth.renew_at > 0 && cfg.auth.renew_at < 1, "auth.renew_at is in (0, 1)");
-  require(cfg.database.renew_at > 0 && cfg.database.renew_at < 1,
-          "database.renew_at is in (0, 1)");
+  require(cfg.database.renew_at > 0 && cfg.database.renew_at < 1, "database.renew_at is in (0, 1)");
   require(cfg.listener.socket_mode <= 0777, "listener.socket_mode is a mode");
   for (const auto& t : cfg.templates) require(t.perms <= 0777, "template perms is a mode");
 }

@@ -118,8 +118,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   vault::response answer;
   answer.status = status_of(data[0]);
   answer.content_type = "application/json";
-  answer.body = core::secret_string{
-      std::string_view{reinterpret_cast<const char*>(data + 1), size - 1}};
+  answer.body =
+      core::secret_string{std::string_view{reinterpret_cast<const char*>(data + 1), size - 1}};
 
   check_envelope(answer);
   check_dynamic_secret(answer);

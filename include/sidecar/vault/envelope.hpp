@@ -75,9 +75,9 @@ struct vault_error {
 [[nodiscard]] vault_error parse_error(const response& answer);
 
 /// The envelope of a 2xx answer with a JSON body. A non-2xx status yields classify()'s errc;
-/// a body that is not a JSON object, nests deeper than core::max_json_depth, or a lease_duration (top level or auth) that is a number
-/// but not lease_duration_value(), yields errc::malformed_response. A 204 yields an empty
-/// envelope.
+/// a body that is not a JSON object, nests deeper than core::max_json_depth, or a lease_duration
+/// (top level or auth) that is a number but not lease_duration_value(), yields
+/// errc::malformed_response. A 204 yields an empty envelope.
 [[nodiscard]] result<envelope> parse_envelope(const response& answer);
 
 }  // namespace sidecar::vault

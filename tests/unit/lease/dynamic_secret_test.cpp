@@ -70,8 +70,8 @@ TEST_CASE("dynamic_secret: a body without a data object is malformed", "[lease]"
 TEST_CASE("dynamic_secret: a lease_duration that is no lease duration is malformed", "[lease]") {
   for (const char* duration : {"1e300", "-1", "2.5", "9000000000000000000"}) {
     INFO("lease_duration " << duration);
-    const auto body = fmt::format(R"({{"lease_id":"x","lease_duration":{},"data":{{"u":"v"}}}})",
-                                  duration);
+    const auto body =
+        fmt::format(R"({{"lease_id":"x","lease_duration":{},"data":{{"u":"v"}}}})", duration);
     const auto parsed = lease::dynamic_secret::parse(answer(200, body));
     REQUIRE(parsed.has_error());
     CHECK(parsed.error() == vault::errc::malformed_response);

@@ -37,8 +37,7 @@ TEST_CASE("secret_map_of: KV v2 data.data, KV v1 and dynamic data, nothing for o
 
 // Found by tests/fuzz/vault_response_fuzzer: the recursive walks over a parsed map (compare,
 // cleanse, dump) overflowed the stack on a 100 KB answer of nested arrays.
-TEST_CASE("secret_map_of: nothing for a body nesting deeper than max_json_depth",
-          "[supervisor]") {
+TEST_CASE("secret_map_of: nothing for a body nesting deeper than max_json_depth", "[supervisor]") {
   const auto nested = [](std::size_t depth) {
     return R"({"data":{"k":)" + std::string(depth, '[') + std::string(depth, ']') + "}}";
   };

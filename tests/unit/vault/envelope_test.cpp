@@ -97,8 +97,7 @@ TEST_CASE("parse_envelope: lease_duration from zero to a century is taken as sen
 }
 
 // Found by tests/fuzz/vault_response_fuzzer: the walks over a parsed answer recurse per level.
-TEST_CASE("parse_envelope: an answer nesting deeper than max_json_depth is malformed",
-          "[vault]") {
+TEST_CASE("parse_envelope: an answer nesting deeper than max_json_depth is malformed", "[vault]") {
   const auto nested = [](std::size_t depth) {
     return R"({"errors":["e"],"data":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
   };

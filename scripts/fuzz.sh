@@ -51,10 +51,11 @@ for name in "${targets[@]}"; do
     -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" \
     >"$log" 2>&1 || status=$?
 
+  # A crash can end the run before the final stats or any progress line: `|| true` keeps a
+  # missing figure from stopping the script (pipefail) before it reports the failure.
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-  # A crash ends the run before the final stats: the last progress line then says how far it got.
-  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#' || true)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2 || true)
   if [ "$status" -eq 0 ] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$log"; then
     printf 'fuzz: %-15s PASS  %s execs in %ss, cov %s\n' "$name" "${execs:-?}" "$seconds" "${cov:-?}"
   else

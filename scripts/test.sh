@@ -34,3 +34,6 @@ cmake --build --preset tsan -j "$(nproc)" --target vault-sidecar
 # p99 <= max(10 ms, 3x nginx's)), so a real regression fails without the check flaking on a
 # loaded machine.
 timeout 600 scripts/bench.sh --quick
+
+# Every libFuzzer target for 10 s on its seed corpus (clang-14 build in build/fuzz).
+scripts/fuzz.sh 10

@@ -1,5 +1,6 @@
 #include <sidecar/lease/dynamic_secret.hpp>
 
+#include <sidecar/core/json_depth.hpp>
 #include <sidecar/vault/envelope.hpp>
 
 namespace sidecar::lease {
@@ -8,6 +9,10 @@ result<dynamic_secret> dynamic_secret::parse(const vault::response& answer) {
   if (answer.status < 200 || answer.status > 299) {
     return vault::make_error_code(
         vault::classify(answer.status, vault::parse_error(answer).messages));
+  }
+  // Too deep for the recursive dump() below and the consumers' walks (core/json_depth.hpp).
+  if (!core::json_depth_within(answer.body.reveal())) {
+    return vault::make_error_code(vault::errc::malformed_response);
   }
   // ordered_json keeps Vault's field order, so the served body differs from Vault's only in the
   // value of lease_duration.
@@ -26,7 +31,10 @@ result<dynamic_secret> dynamic_secret::parse(const vault::response& answer) {
     out.renewable_ = it->get<bool>();
   }
   if (const auto it = body.find("lease_duration"); it != body.end() && it->is_number()) {
-    out.lease_duration_ = it->get<long long>();
+    // As parse_envelope: a number that is no lease duration (1e300, -1) is refused.
+    const auto seconds = vault::lease_duration_value(*it);
+    if (!seconds) return vault::make_error_code(vault::errc::malformed_response);
+    out.lease_duration_ = *seconds;
   }
   std::string serialised = data->dump();
   out.data_ = core::secret_string{std::move(serialised)};

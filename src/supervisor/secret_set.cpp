@@ -1,5 +1,6 @@
 #include <sidecar/supervisor/secret_set.hpp>
 
+#include <sidecar/core/json_depth.hpp>
 #include <sidecar/core/secret_string.hpp>
 
 namespace sidecar::supervisor {
@@ -46,6 +47,9 @@ void cleanse_json(nlohmann::json& value) noexcept {
 }
 
 std::optional<nlohmann::json> secret_map_of(std::string_view body) {
+  // The map is compared, dumped and cleansed by recursive walks: refuse what would exhaust the
+  // stack (core/json_depth.hpp).
+  if (!core::json_depth_within(body)) return std::nullopt;
   auto envelope = nlohmann::json::parse(body, nullptr, false);
   if (!envelope.is_object()) return std::nullopt;
   std::optional<nlohmann::json> map;

@@ -1,5 +1,7 @@
 #include <sidecar/vault/envelope.hpp>
 
+#include <sidecar/core/json_depth.hpp>
+
 #include <algorithm>
 
 namespace sidecar::vault {
@@ -19,11 +21,18 @@ T field_or(const nlohmann::json& object, const char* key, T fallback) {
   if (it == object.end() || it->is_null()) return fallback;
   if constexpr (std::is_same_v<T, bool>) {
     return it->is_boolean() ? it->get<bool>() : fallback;
-  } else if constexpr (std::is_integral_v<T>) {
-    return it->is_number() ? it->get<T>() : fallback;
   } else {
     return it->is_string() ? it->get<T>() : fallback;
   }
+}
+
+// A number that is no lease duration is refused rather than converted: 1e300 into a long long
+// is undefined, and a negative or century-long TTL would corrupt every schedule built on it.
+// Anything but a number is tolerated as "no lease", like the other fields.
+std::optional<long long> lease_duration_field(const nlohmann::json& object) {
+  const auto it = object.find("lease_duration");
+  if (it == object.end() || !it->is_number()) return 0;
+  return lease_duration_value(*it);
 }
 
 std::vector<std::string> string_list(const nlohmann::json& object, const char* key) {
@@ -69,6 +78,7 @@ errc classify(unsigned status, const std::vector<std::string>& messages) noexcep
 
 vault_error parse_error(const response& answer) {
   vault_error error{.status = answer.status, .messages = {}};
+  if (!core::json_depth_within(answer.body.reveal())) return error;
   const auto body = nlohmann::json::parse(answer.body.reveal(), nullptr, false);
   if (body.is_object()) error.messages = string_list(body, "errors");
   return error;
@@ -80,13 +90,18 @@ result<envelope> parse_envelope(const response& answer) {
   }
   envelope out;
   if (answer.status == 204 || answer.body.empty()) return out;
+  if (!core::json_depth_within(answer.body.reveal())) {
+    return make_error_code(errc::malformed_response);
+  }
   auto body = nlohmann::json::parse(answer.body.reveal(), nullptr, false);
   if (!body.is_object()) return make_error_code(errc::malformed_response);
 
   out.request_id = field_or<std::string>(body, "request_id", "");
   out.lease_id = field_or<std::string>(body, "lease_id", "");
   out.renewable = field_or(body, "renewable", false);
-  out.lease_duration = field_or(body, "lease_duration", 0LL);
+  const auto lease_duration = lease_duration_field(body);
+  if (!lease_duration) return make_error_code(errc::malformed_response);
+  out.lease_duration = *lease_duration;
   out.warnings = string_list(body, "warnings");
   if (auto data = body.find("data"); data != body.end()) out.data = std::move(*data);
 
@@ -94,7 +109,9 @@ result<envelope> parse_envelope(const response& answer) {
     auth_info info;
     info.client_token = core::secret_string{field_or<std::string>(*auth, "client_token", "")};
     info.accessor = core::secret_string{field_or<std::string>(*auth, "accessor", "")};
-    info.lease_duration = field_or(*auth, "lease_duration", 0LL);
+    const auto ttl = lease_duration_field(*auth);
+    if (!ttl) return make_error_code(errc::malformed_response);
+    info.lease_duration = *ttl;
     info.renewable = field_or(*auth, "renewable", false);
     info.policies = string_list(*auth, "policies");
     info.token_type = field_or<std::string>(*auth, "token_type", "service");

@@ -20,7 +20,9 @@ namespace sidecar::lease {
 /// status (by classify()) or a body that is not an envelope with a lease.
 class dynamic_secret {
  public:
-  /// A 2xx creds answer with a JSON object body; errc::malformed_response without `data`.
+  /// A 2xx creds answer with a JSON object body; errc::malformed_response without `data`, for a
+  /// body nesting deeper than core::max_json_depth, or with a lease_duration that is a number
+  /// but not vault::lease_duration_value().
   [[nodiscard]] static result<dynamic_secret> parse(const vault::response& answer);
 
   [[nodiscard]] const std::string& lease_id() const noexcept { return lease_id_; }

@@ -66,3 +66,14 @@ TEST_CASE("stored_answer: errors, leased and malformed answers are not cacheable
   CHECK_FALSE(garbage.cacheable());
   CHECK(garbage.body() == "not json");
 }
+
+// Found by tests/fuzz/vault_response_fuzzer: cleansing the parsed map of a 100 KB answer of
+// nested arrays overflowed the stack. Such an answer is relayed as it came, never parsed.
+TEST_CASE("stored_answer: an answer nesting deeper than max_json_depth is not cacheable",
+          "[cache]") {
+  const std::string deep = std::string(50000, '[') + std::string(50000, ']');
+  const stored_answer answer{response(200, R"({"data":)" + deep + "}"), t0};
+  CHECK_FALSE(answer.cacheable());
+  CHECK(answer.data().is_null());
+  CHECK(answer.body().size() == deep.size() + 9);
+}

@@ -1,4 +1,6 @@
 #include <sidecar/lease/dynamic_secret.hpp>
+
+#include <sidecar/core/json_depth.hpp>
 #include <sidecar/vault/errc.hpp>
 
 #include <catch2/catch.hpp>
@@ -62,4 +64,32 @@ TEST_CASE("dynamic_secret: a body without a data object is malformed", "[lease]"
     REQUIRE(parsed.has_error());
     CHECK(parsed.error() == vault::errc::malformed_response);
   }
+}
+
+// Found by tests/fuzz/vault_response_fuzzer: 1e300 was converted to long long (undefined).
+TEST_CASE("dynamic_secret: a lease_duration that is no lease duration is malformed", "[lease]") {
+  for (const char* duration : {"1e300", "-1", "2.5", "9000000000000000000"}) {
+    INFO("lease_duration " << duration);
+    const auto body =
+        fmt::format(R"({{"lease_id":"x","lease_duration":{},"data":{{"u":"v"}}}})", duration);
+    const auto parsed = lease::dynamic_secret::parse(answer(200, body));
+    REQUIRE(parsed.has_error());
+    CHECK(parsed.error() == vault::errc::malformed_response);
+  }
+  const auto longest = lease::dynamic_secret::parse(
+      answer(200, R"({"lease_id":"x","lease_duration":3153600000,"data":{"u":"v"}})"));
+  REQUIRE(longest.has_value());
+  CHECK(longest->lease_duration() == 3153600000);
+}
+
+// Found by tests/fuzz/vault_response_fuzzer: dump() of the data recursed once per level.
+TEST_CASE("dynamic_secret: a body nesting deeper than max_json_depth is malformed", "[lease]") {
+  const auto nested = [](std::size_t depth) {
+    return R"({"lease_id":"x","lease_duration":10,"data":{"k":)" + std::string(depth, '[') +
+           std::string(depth, ']') + "}}";
+  };
+  CHECK(lease::dynamic_secret::parse(answer(200, nested(core::max_json_depth - 2))).has_value());
+  const auto deep = lease::dynamic_secret::parse(answer(200, nested(50000)));
+  REQUIRE(deep.has_error());
+  CHECK(deep.error() == vault::errc::malformed_response);
 }

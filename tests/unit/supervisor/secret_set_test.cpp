@@ -1,5 +1,7 @@
 #include <sidecar/supervisor/secret_set.hpp>
 
+#include <sidecar/core/json_depth.hpp>
+
 #include <catch2/catch.hpp>
 
 using namespace sidecar;
@@ -31,6 +33,17 @@ TEST_CASE("secret_map_of: KV v2 data.data, KV v1 and dynamic data, nothing for o
   CHECK_FALSE(secret_map_of("not json"));
   CHECK_FALSE(secret_map_of(R"({"errors":["permission denied"]})"));
   CHECK_FALSE(secret_map_of(R"([1,2])"));
+}
+
+// Found by tests/fuzz/vault_response_fuzzer: the recursive walks over a parsed map (compare,
+// cleanse, dump) overflowed the stack on a 100 KB answer of nested arrays.
+TEST_CASE("secret_map_of: nothing for a body nesting deeper than max_json_depth", "[supervisor]") {
+  const auto nested = [](std::size_t depth) {
+    return R"({"data":{"k":)" + std::string(depth, '[') + std::string(depth, ']') + "}}";
+  };
+  CHECK(secret_map_of(nested(core::max_json_depth - 2)));
+  CHECK_FALSE(secret_map_of(nested(core::max_json_depth - 1)));
+  CHECK_FALSE(secret_map_of(nested(50000)));
 }
 
 TEST_CASE("secret_names_for: cache keys and lease paths map to every [secrets] name",

@@ -1,5 +1,7 @@
 #include <sidecar/vault/envelope.hpp>
 
+#include <sidecar/core/json_depth.hpp>
+
 #include <catch2/catch.hpp>
 
 using namespace sidecar;
@@ -65,6 +67,47 @@ TEST_CASE("parse_envelope: error statuses and bad bodies become errors", "[vault
   CHECK(vault::parse_envelope(answer(200, R"({"auth":{"client_token":""}})")).error() ==
         vault::errc::malformed_response);
   CHECK(vault::parse_envelope(answer(204, "")).has_value());
+}
+
+// Found by tests/fuzz/vault_response_fuzzer: 1e300 was converted to long long (undefined), and
+// a TTL of 9e18 s overflowed the token's schedule (seconds to nanoseconds).
+TEST_CASE("parse_envelope: a lease_duration that is no lease duration is malformed", "[vault]") {
+  for (const char* duration : {"1e300", "-1e300", "-1", "1.5", "9000000000000000000",
+                               "18446744073709551615", "3153600001"}) {
+    INFO("lease_duration " << duration);
+    const std::string lease = std::string{R"({"lease_duration":)"} + duration + "}";
+    CHECK(vault::parse_envelope(answer(200, lease)).error() == vault::errc::malformed_response);
+    const std::string login =
+        std::string{R"({"auth":{"client_token":"t","lease_duration":)"} + duration + "}}";
+    CHECK(vault::parse_envelope(answer(200, login)).error() == vault::errc::malformed_response);
+  }
+}
+
+TEST_CASE("parse_envelope: lease_duration from zero to a century is taken as sent", "[vault]") {
+  CHECK(vault::parse_envelope(answer(200, R"({"lease_duration":0})"))->lease_duration == 0);
+  const auto longest = vault::parse_envelope(answer(200, R"({"lease_duration":3153600000})"));
+  REQUIRE(longest.has_value());
+  CHECK(longest->lease_duration == vault::max_lease_duration);
+  // Not a number at all: tolerated as no lease, as every other field of the wrong type.
+  CHECK(vault::parse_envelope(answer(200, R"({"lease_duration":"3600"})"))->lease_duration == 0);
+  const auto login =
+      vault::parse_envelope(answer(200, R"({"auth":{"client_token":"t","lease_duration":60}})"));
+  REQUIRE(login.has_value());
+  CHECK(login->auth->lease_duration == 60);
+}
+
+// Found by tests/fuzz/vault_response_fuzzer: the walks over a parsed answer recurse per level.
+TEST_CASE("parse_envelope: an answer nesting deeper than max_json_depth is malformed", "[vault]") {
+  const auto nested = [](std::size_t depth) {
+    return R"({"errors":["e"],"data":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
+  };
+  CHECK(vault::parse_envelope(answer(200, nested(core::max_json_depth - 1))).has_value());
+  CHECK(vault::parse_envelope(answer(200, nested(core::max_json_depth))).error() ==
+        vault::errc::malformed_response);
+  CHECK(vault::parse_envelope(answer(200, nested(50000))).error() ==
+        vault::errc::malformed_response);
+  CHECK(vault::parse_error(answer(500, nested(core::max_json_depth - 1))).messages.size() == 1);
+  CHECK(vault::parse_error(answer(500, nested(50000))).messages.empty());
 }
 
 TEST_CASE("vault_error: summary folds Vault's multi-line messages into one line", "[vault]") {

@@ -2,6 +2,7 @@
 #include <sidecar/cache/errc.hpp>
 #include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/vault/errc.hpp>
 
 #include <algorithm>
 #include <exception>
@@ -153,7 +154,11 @@ net::awaitable<result<kv_cache::answer_ptr>> kv_cache::fetch(std::string key,
   request.token = &token;
   auto answer = co_await upstream_.async_send(std::move(request));
   if (!answer) co_return answer.error();
-  co_return std::make_shared<const stored_answer>(std::move(*answer), clock_.now());
+  auto stored = std::make_shared<const stored_answer>(std::move(*answer), clock_.now());
+  // A 200 that is not Vault's JSON (cut short by a wrong Content-Length, garbled on the way) is
+  // no answer: a failure, so a held entry stands in and the garbage reaches no caller.
+  if (!stored->well_formed()) co_return make_error_code(vault::errc::malformed_response);
+  co_return stored;
 }
 
 net::awaitable<result<kv_cache::answer_ptr>> kv_cache::wait_for(std::shared_ptr<flight> pending) {

@@ -265,6 +265,27 @@ TEST_CASE("kv_cache: Vault unreachable serves stale within max_stale, then the e
   CHECK(f.vault.total_requests() == 4);
 }
 
+TEST_CASE("kv_cache: a 200 that is not Vault's JSON is a failure: stale stands in, else an error",
+          "[cache]") {
+  fixture f;  // ttl 10 s, max_stale 30 s
+  f.vault.answer(x_target, 200, R"({"request_id":"x","data":{"data":{"password":)");
+  const auto miss = f.get("kv/data/x");
+  REQUIRE(miss.has_error());
+  CHECK(miss.error() == vault::errc::malformed_response);
+  CHECK(f.cache.snapshot().entries == 0);
+
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  f.vault.answer(x_target, 200, "cut sho");
+  f.clock.advance(10s);
+  const auto stale = f.get("kv/data/x");
+  REQUIRE(stale.has_value());
+  CHECK(stale->state == cache_state::stale);
+  CHECK(stale->answer->data() == nlohmann::json{{"password", "one"}});
+  f.refresh();  // a garbled refresh keeps the held entry
+  CHECK(f.cache.snapshot().entries == 1);
+}
+
 TEST_CASE("kv_cache: a sealed Vault serves stale, then its 503 passes through", "[cache]") {
   fixture f;
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));

@@ -66,3 +66,14 @@ TEST_CASE("stored_answer: errors, leased and malformed answers are not cacheable
   CHECK_FALSE(garbage.cacheable());
   CHECK(garbage.body() == "not json");
 }
+
+TEST_CASE("stored_answer: only a 200 that is not Vault's JSON is ill-formed", "[cache]") {
+  CHECK_FALSE(stored_answer{response(200, "not json"), t0}.well_formed());
+  CHECK_FALSE(stored_answer{response(200, R"({"data":{"data":{"x":)"), t0}.well_formed());
+  CHECK_FALSE(stored_answer{response(200, "[1,2]"), t0}.well_formed());
+  CHECK(stored_answer{response(200, testing::kv2_body(R"({"a":"b"})", 1)), t0}.well_formed());
+  CHECK(stored_answer{response(200, R"({"lease_id":"db/creds/x/1","data":{"u":"v"}})"), t0}
+            .well_formed());
+  CHECK(stored_answer{response(502, "<html>bad gateway</html>"), t0}.well_formed());
+  CHECK(stored_answer{response(404, R"({"errors":[]})"), t0}.well_formed());
+}

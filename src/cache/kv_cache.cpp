@@ -64,6 +64,13 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
     co_return make_error_code(errc::no_token);
   }
 
+  // Vault just failed this key: serve what is held rather than queue behind another failure.
+  if (const auto it = entries_.find(key);
+      it != entries_.end() && it->second.failed_at &&
+      upstream_resting(*it->second.failed_at, clock_.now())) {
+    if (auto stale = serve_stale(key, clock_.now())) co_return *stale;
+  }
+
   auto pending = join_or_start(key, co_await net::this_coro::executor, *token, true);
   auto outcome = co_await wait_for(std::move(pending));
   const auto now = clock_.now();
@@ -177,7 +184,13 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
   }
   pending.outcome = std::move(outcome);
   pending.done.cancel();
-  if (!*pending.outcome) return;
+  const auto note_failure = [&] {
+    if (const auto it = entries_.find(key); it != entries_.end()) it->second.failed_at = clock_.now();
+  };
+  if (!*pending.outcome) {
+    note_failure();
+    return;
+  }
 
   const auto& answer = **pending.outcome;
   switch (judge(*answer)) {
@@ -194,8 +207,10 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
         ++stats_.drops;
       }
       break;
-    case upstream_verdict::pass:
     case upstream_verdict::failure:
+      note_failure();
+      break;
+    case upstream_verdict::pass:
       break;
   }
 }
@@ -206,6 +221,7 @@ void kv_cache::store(const std::string& key, answer_ptr answer, bool by_reader) 
   if (const auto it = entries_.find(key); it != entries_.end()) {
     changed = it->second.answer->data() != answer->data();
     it->second.answer = answer;  // the previous answer is cleansed once no caller holds it
+    it->second.failed_at.reset();
     if (by_reader) touch(it->second, now);
   } else {
     lru_.push_front(key);

@@ -88,6 +88,7 @@ class kv_cache final {
     answer_ptr answer;
     read_record reads;
     lru_list::iterator lru;  ///< position in lru_, front = most recently read
+    std::optional<core::time_point> failed_at{};  ///< Vault's last failure for this key
   };
 
   /// One upstream read in progress, shared by every caller of that key. `done` never expires on

@@ -286,6 +286,30 @@ TEST_CASE("kv_cache: a 200 that is not Vault's JSON is a failure: stale stands i
   CHECK(f.cache.snapshot().entries == 1);
 }
 
+TEST_CASE("kv_cache: right after a failure readers get stale without asking Vault again",
+          "[cache]") {
+  fixture f;  // ttl 10 s, max_stale 30 s
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  f.vault.fail_all(vault::errc::unreachable);
+  f.clock.advance(10s);
+  CHECK(f.get("kv/data/x")->state == cache_state::stale);
+  CHECK(f.vault.total_requests() == 2);
+  for (int i = 0; i < 5; ++i) CHECK(f.get("kv/data/x")->state == cache_state::stale);
+  CHECK(f.vault.total_requests() == 2);  // resting: no request per reader
+
+  f.clock.advance(failure_hold);
+  CHECK(f.get("kv/data/x")->state == cache_state::stale);
+  CHECK(f.vault.total_requests() == 3);  // asked again once the hold is over
+
+  f.vault.fail_all(std::nullopt);
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"two"})", 2));
+  f.refresh();  // the background pass brings it back and ends the rest at once
+  const auto fresh = f.get("kv/data/x");
+  CHECK(fresh->state == cache_state::hit);
+  CHECK(fresh->answer->data() == nlohmann::json{{"password", "two"}});
+}
+
 TEST_CASE("kv_cache: a sealed Vault serves stale, then its 503 passes through", "[cache]") {
   fixture f;
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
@@ -324,6 +348,7 @@ TEST_CASE("kv_cache: after Vault recovers a read is fresh again", "[cache]") {
 
   f.vault.fail_all(std::nullopt);
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"two"})", 2));
+  f.clock.advance(failure_hold);  // readers ask Vault again once the hold after a failure ends
   const auto recovered = f.get("kv/data/x");
   REQUIRE(recovered.has_value());
   CHECK(recovered->state == cache_state::miss);

@@ -10,6 +10,7 @@ packages=(
   libkainjow-mustache-dev
   curl jq openssl procps python3 python3-yaml
   postgresql postgresql-client libpq-dev
+  wrk
 )
 
 missing=()

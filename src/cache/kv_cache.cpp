@@ -65,9 +65,8 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
   }
 
   // Vault just failed this key: serve what is held rather than queue behind another failure.
-  if (const auto it = entries_.find(key);
-      it != entries_.end() && it->second.failed_at &&
-      upstream_resting(*it->second.failed_at, clock_.now())) {
+  if (const auto it = entries_.find(key); it != entries_.end() && it->second.failed_at &&
+                                          upstream_resting(*it->second.failed_at, clock_.now())) {
     if (auto stale = serve_stale(key, clock_.now())) co_return *stale;
   }
 
@@ -185,7 +184,8 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
   pending.outcome = std::move(outcome);
   pending.done.cancel();
   const auto note_failure = [&] {
-    if (const auto it = entries_.find(key); it != entries_.end()) it->second.failed_at = clock_.now();
+    if (const auto it = entries_.find(key); it != entries_.end())
+      it->second.failed_at = clock_.now();
   };
   if (!*pending.outcome) {
     note_failure();

@@ -87,7 +87,7 @@ class kv_cache final {
   struct slot {
     answer_ptr answer;
     read_record reads;
-    lru_list::iterator lru;  ///< position in lru_, front = most recently read
+    lru_list::iterator lru;                       ///< position in lru_, front = most recently read
     std::optional<core::time_point> failed_at{};  ///< Vault's last failure for this key
   };
 

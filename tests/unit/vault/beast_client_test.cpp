@@ -1,7 +1,7 @@
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>
-#include <sidecar/vault/beast_client.hpp>
 #include <sidecar/testing/vault_double.hpp>
+#include <sidecar/vault/beast_client.hpp>
 #include <sidecar/vault/errc.hpp>
 
 #include <catch2/catch.hpp>

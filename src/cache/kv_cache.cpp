@@ -13,11 +13,14 @@
 namespace sidecar::cache {
 namespace {
 
+// The sidecar's own token failing (revoked, expired), not the secret's permission.
+bool says_invalid_token(const stored_answer& answer) {
+  return answer.status() == 403 && answer.body().find("invalid token") != std::string_view::npos;
+}
+
 // judge_answer() for a stored answer: tells the sidecar's own invalid token from a policy 403.
 upstream_verdict judge(const stored_answer& answer) {
-  const bool invalid_token =
-      answer.status() == 403 && answer.body().find("invalid token") != std::string_view::npos;
-  return judge_answer(answer.status(), answer.cacheable(), invalid_token);
+  return judge_answer(answer.status(), answer.cacheable(), says_invalid_token(answer));
 }
 
 // Background re-reads in progress at once: keeps a pass over many entries short without
@@ -43,7 +46,7 @@ std::string describe(const std::exception_ptr& failure) {
 kv_cache::flight::flight(const net::any_io_executor& executor)
     : done{executor, steady_timer::time_point::max()} {}
 
-kv_cache::kv_cache(vault::client& upstream, const vault::token_source& tokens,
+kv_cache::kv_cache(vault::client& upstream, vault::token_source& tokens,
                    const core::clock& clock, const config::cache_config& config)
     : upstream_{upstream},
       tokens_{tokens},
@@ -193,6 +196,7 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
   }
 
   const auto& answer = **pending.outcome;
+  if (says_invalid_token(*answer)) tokens_.report_invalid_token();
   switch (judge(*answer)) {
     case upstream_verdict::store:
       // A refresh of an entry evicted meanwhile is not brought back; nobody asked for it.

@@ -48,7 +48,7 @@ class kv_cache final {
   /// what was held (values compared, not timestamps or request ids).
   using change_handler = std::function<void(const std::string& key, const nlohmann::json& data)>;
 
-  kv_cache(vault::client& upstream, const vault::token_source& tokens, const core::clock& clock,
+  kv_cache(vault::client& upstream, vault::token_source& tokens, const core::clock& clock,
            const config::cache_config& config);
   ~kv_cache();
   kv_cache(const kv_cache&) = delete;
@@ -122,7 +122,7 @@ class kv_cache final {
   void erase_keys_if(Predicate matches);
 
   vault::client& upstream_;
-  const vault::token_source& tokens_;
+  vault::token_source& tokens_;  // told when Vault calls the token invalid
   const core::clock& clock_;
   config::cache_config config_;
   std::shared_ptr<spdlog::logger> log_;

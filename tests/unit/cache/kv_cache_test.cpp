@@ -310,6 +310,20 @@ TEST_CASE("kv_cache: right after a failure readers get stale without asking Vaul
   CHECK(fresh->answer->data() == nlohmann::json{{"password", "two"}});
 }
 
+TEST_CASE("kv_cache: Vault's invalid token is reported to the token source, a policy 403 is not",
+          "[cache]") {
+  fixture f;
+  f.vault.answer(x_target, 403, R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})");
+  (void)f.get("kv/data/x");
+  CHECK(f.tokens.invalid_reports() == 0);
+  f.vault.answer(x_target, 403,
+                 R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]})");
+  const auto refused = f.get("kv/data/x");
+  REQUIRE(refused.has_value());
+  CHECK(refused->status() == 403);
+  CHECK(f.tokens.invalid_reports() == 1);
+}
+
 TEST_CASE("kv_cache: a sealed Vault serves stale, then its 503 passes through", "[cache]") {
   fixture f;
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));

@@ -263,8 +263,7 @@ class RevokedTokenTest(CleanExitTestCase):
     of Vault with the dead token, and there is no second login."""
 
     def test_serve_cached_keeps_cached_answers_asks_vault_nothing_and_never_logs_in_again(self):
-        # A 4 s token: the renewal at 3.2 s finds the revocation. (With a long TTL the sidecar
-        # learns of it only at the renewal point; reads meanwhile get Vault's 403.)
+        # A 4 s token: the renewal at 3.2 s finds the revocation at the latest.
         vault = self.start_double(default_seed(token_ttl=4))
         sidecar = self.start_sidecar(
             f"http://127.0.0.1:{vault.port}",
@@ -300,6 +299,38 @@ class RevokedTokenTest(CleanExitTestCase):
         self.assertEqual(len(vault.requests()), asked)
         self.assertEqual(logins(vault), 1)
         self.assertIsNone(sidecar.process.proc.poll())
+
+
+class RevokedLongLivedTokenTest(CleanExitTestCase):
+    """A 1 h token revoked server-side: the renewal is 48 min away, so the sidecar learns of it
+    from a read that Vault refuses with `invalid token`, checks the token at once, and applies
+    the policy within check_interval (1 s here) - never logging in again."""
+
+    def revoke_and_read(self, policy):
+        vault = self.start_double()
+        sidecar = self.start_sidecar(f"http://127.0.0.1:{vault.port}",
+                                     sections={"auth": {"on_renew_failure": policy}})
+        self.assertEqual(sidecar.get(KV_PATH)[0], 200)
+        vault.control("revoke-all")
+        revoked_at = time.monotonic()
+        status, _, body = sidecar.get("/v1/kv-demo/data/uncached")
+        self.assertEqual(status, 403, body)  # Vault's own answer, passed through
+        return vault, sidecar, revoked_at
+
+    def test_policy_exit_exits_75_right_after_a_refused_read(self):
+        vault, sidecar, revoked_at = self.revoke_and_read("exit")
+        self.assertEqual(sidecar.wait_exit(15), 75, sidecar.log())
+        self.assertLess(time.monotonic() - revoked_at, 1 + 5)  # check_interval + margin
+        self.assertIn("Vault called the token invalid", sidecar.log())
+        self.assertEqual(vault.count("POST", "/v1/auth/token/renew-self"), 1)
+        self.assertEqual(logins(vault), 1)
+
+    def test_policy_serve_cached_degrades_right_after_a_refused_read(self):
+        vault, sidecar, _ = self.revoke_and_read("serve_cached")
+        wait_until(lambda: sidecar.health()[1]["status"] == "degraded", 6, what="degraded")
+        status, headers, _ = sidecar.get(KV_PATH)
+        self.assertEqual(status, 200)  # still held, still fresh
+        self.assertEqual(logins(vault), 1)
 
 
 def make_certificates(directory):

@@ -46,8 +46,8 @@ std::string describe(const std::exception_ptr& failure) {
 kv_cache::flight::flight(const net::any_io_executor& executor)
     : done{executor, steady_timer::time_point::max()} {}
 
-kv_cache::kv_cache(vault::client& upstream, vault::token_source& tokens,
-                   const core::clock& clock, const config::cache_config& config)
+kv_cache::kv_cache(vault::client& upstream, vault::token_source& tokens, const core::clock& clock,
+                   const config::cache_config& config)
     : upstream_{upstream},
       tokens_{tokens},
       clock_{clock},

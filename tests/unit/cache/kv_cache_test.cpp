@@ -316,8 +316,9 @@ TEST_CASE("kv_cache: Vault's invalid token is reported to the token source, a po
   f.vault.answer(x_target, 403, R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})");
   (void)f.get("kv/data/x");
   CHECK(f.tokens.invalid_reports() == 0);
-  f.vault.answer(x_target, 403,
-                 R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]})");
+  f.vault.answer(
+      x_target, 403,
+      R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]})");
   const auto refused = f.get("kv/data/x");
   REQUIRE(refused.has_value());
   CHECK(refused->status() == 403);

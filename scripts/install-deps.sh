@@ -10,7 +10,7 @@ packages=(
   libkainjow-mustache-dev
   curl jq openssl procps python3 python3-yaml
   postgresql postgresql-client libpq-dev
-  nginx-light wrk  # scripts/bench.sh
+  nginx-light wrk  # scripts/bench.sh, tests/e2e/test_faults.py
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # scripts/fuzz.sh (libFuzzer)
 )
 

@@ -199,6 +199,14 @@ net::awaitable<result<void>> token_manager::run() {
   }
 }
 
+void token_manager::report_invalid_token() noexcept {
+  if (status_ != token_status::ok) return;
+  const auto now = clock_.now();
+  if (renew_retry_at_ && *renew_retry_at_ <= now) return;  // already due
+  auth_log()->warn("Vault called the token invalid; checking it at once with a renewal");
+  renew_retry_at_ = now;
+}
+
 net::awaitable<token_manager::renew_result> token_manager::async_renew() {
   // No increment: Vault then grants the role's token_ttl again, up to the max TTL. Named for
   // the reason given in async_login().

@@ -2,6 +2,7 @@
 #include <sidecar/cache/errc.hpp>
 #include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/vault/errc.hpp>
 
 #include <algorithm>
 #include <exception>
@@ -12,11 +13,14 @@
 namespace sidecar::cache {
 namespace {
 
+// The sidecar's own token failing (revoked, expired), not the secret's permission.
+bool says_invalid_token(const stored_answer& answer) {
+  return answer.status() == 403 && answer.body().find("invalid token") != std::string_view::npos;
+}
+
 // judge_answer() for a stored answer: tells the sidecar's own invalid token from a policy 403.
 upstream_verdict judge(const stored_answer& answer) {
-  const bool invalid_token =
-      answer.status() == 403 && answer.body().find("invalid token") != std::string_view::npos;
-  return judge_answer(answer.status(), answer.cacheable(), invalid_token);
+  return judge_answer(answer.status(), answer.cacheable(), says_invalid_token(answer));
 }
 
 // Background re-reads in progress at once: keeps a pass over many entries short without
@@ -42,8 +46,8 @@ std::string describe(const std::exception_ptr& failure) {
 kv_cache::flight::flight(const net::any_io_executor& executor)
     : done{executor, steady_timer::time_point::max()} {}
 
-kv_cache::kv_cache(vault::client& upstream, const vault::token_source& tokens,
-                   const core::clock& clock, const config::cache_config& config)
+kv_cache::kv_cache(vault::client& upstream, vault::token_source& tokens, const core::clock& clock,
+                   const config::cache_config& config)
     : upstream_{upstream},
       tokens_{tokens},
       clock_{clock},
@@ -61,6 +65,12 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
   if (token == nullptr) {
     if (auto stale = serve_stale(key, clock_.now())) co_return *stale;
     co_return make_error_code(errc::no_token);
+  }
+
+  // Vault just failed this key: serve what is held rather than queue behind another failure.
+  if (const auto it = entries_.find(key); it != entries_.end() && it->second.failed_at &&
+                                          upstream_resting(*it->second.failed_at, clock_.now())) {
+    if (auto stale = serve_stale(key, clock_.now())) co_return *stale;
   }
 
   auto pending = join_or_start(key, co_await net::this_coro::executor, *token, true);
@@ -153,7 +163,11 @@ net::awaitable<result<kv_cache::answer_ptr>> kv_cache::fetch(std::string key,
   request.token = &token;
   auto answer = co_await upstream_.async_send(std::move(request));
   if (!answer) co_return answer.error();
-  co_return std::make_shared<const stored_answer>(std::move(*answer), clock_.now());
+  auto stored = std::make_shared<const stored_answer>(std::move(*answer), clock_.now());
+  // A 200 that is not Vault's JSON (cut short by a wrong Content-Length, garbled on the way) is
+  // no answer: a failure, so a held entry stands in and the garbage reaches no caller.
+  if (!stored->well_formed()) co_return make_error_code(vault::errc::malformed_response);
+  co_return stored;
 }
 
 net::awaitable<result<kv_cache::answer_ptr>> kv_cache::wait_for(std::shared_ptr<flight> pending) {
@@ -172,9 +186,17 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
   }
   pending.outcome = std::move(outcome);
   pending.done.cancel();
-  if (!*pending.outcome) return;
+  const auto note_failure = [&] {
+    if (const auto it = entries_.find(key); it != entries_.end())
+      it->second.failed_at = clock_.now();
+  };
+  if (!*pending.outcome) {
+    note_failure();
+    return;
+  }
 
   const auto& answer = **pending.outcome;
+  if (says_invalid_token(*answer)) tokens_.report_invalid_token();
   switch (judge(*answer)) {
     case upstream_verdict::store:
       // A refresh of an entry evicted meanwhile is not brought back; nobody asked for it.
@@ -189,8 +211,10 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
         ++stats_.drops;
       }
       break;
-    case upstream_verdict::pass:
     case upstream_verdict::failure:
+      note_failure();
+      break;
+    case upstream_verdict::pass:
       break;
   }
 }
@@ -201,6 +225,7 @@ void kv_cache::store(const std::string& key, answer_ptr answer, bool by_reader) 
   if (const auto it = entries_.find(key); it != entries_.end()) {
     changed = it->second.answer->data() != answer->data();
     it->second.answer = answer;  // the previous answer is cleansed once no caller holds it
+    it->second.failed_at.reset();
     if (by_reader) touch(it->second, now);
   } else {
     lru_.push_front(key);

@@ -20,6 +20,10 @@ refresh_action refresh_decision(const read_record& reads, core::time_point now,
   return reads.read_since_refresh ? refresh_action::refresh : refresh_action::keep;
 }
 
+bool upstream_resting(core::time_point failed_at, core::time_point now) noexcept {
+  return now - failed_at < failure_hold;
+}
+
 upstream_verdict judge_answer(unsigned status, bool cacheable_body, bool invalid_token) noexcept {
   if (status == 200) return cacheable_body ? upstream_verdict::store : upstream_verdict::pass;
   if (status == 403 && invalid_token) return upstream_verdict::failure;

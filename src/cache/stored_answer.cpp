@@ -61,6 +61,8 @@ stored_answer::stored_answer(vault::response answer, core::time_point fetched_at
         }
       }
       cleanse_json(data);  // what was not kept (a leased secret's password, say)
+    } else {
+      well_formed_ = false;
     }
   }
   body_ = std::move(answer.body);

@@ -18,6 +18,8 @@ constexpr std::string_view post_only = "POST";
 constexpr std::string_view outside_allow =
     "permission denied: path is not in the sidecar's allow list";
 constexpr std::string_view method_refused = "method not allowed";
+constexpr std::string_view auth_refused =
+    "permission denied: auth/ paths answer with tokens and are never forwarded";
 
 // HTTP methods are case-sensitive (RFC 9110 §9.1): "get" is not GET.
 bool is_get_or_head(std::string_view m) noexcept { return m == "GET" || m == "HEAD"; }
@@ -146,6 +148,11 @@ route_decision route(std::string_view method, const normalised_target& target,
   }
   if (path == "/v1/sys/health")
     return endpoint(route_class::sys_health, method, get_or_head, target);
+
+  // Token and login endpoints answer with a token: lookup-self and renew-self with the
+  // sidecar's own, create with a child of it, login with a new one. Whatever `allow` says, a
+  // local client never gets them, so the sidecar's token stays the sidecar's.
+  if (path.starts_with("/v1/auth/")) return deny(403, auth_refused, target);
 
   const bool allowed =
       path.starts_with("/v1/") &&

@@ -93,7 +93,9 @@ net::awaitable<exchange_outcome> exchange_on(
   tcp.expires_never();  // an idle pooled connection must not time out by itself
 
   auto& message = parser.get();
-  out.keep_alive = message.keep_alive() && wire.keep_alive();
+  // Bytes already buffered past the answer mean Vault (or something on the way) sent more than
+  // its Content-Length said: the next answer read here would start with them, so never reuse.
+  out.keep_alive = message.keep_alive() && wire.keep_alive() && buffer.size() == 0;
   out.answer = to_response(message);
   co_return out;
 }

@@ -84,6 +84,9 @@ class token_manager final : public vault::token_source {
   [[nodiscard]] const core::secret_string* current_token() const noexcept override {
     return status_ == token_status::ok ? &token_ : nullptr;
   }
+  /// Brings the renewal forward to now: run() renews at its next check (within
+  /// check_interval), and a refused renewal applies on_renew_failure. Never logs in again.
+  void report_invalid_token() noexcept override;
   [[nodiscard]] token_status status() const noexcept { return status_; }
   [[nodiscard]] token_stats stats() const;
 

@@ -48,7 +48,7 @@ class kv_cache final {
   /// what was held (values compared, not timestamps or request ids).
   using change_handler = std::function<void(const std::string& key, const nlohmann::json& data)>;
 
-  kv_cache(vault::client& upstream, const vault::token_source& tokens, const core::clock& clock,
+  kv_cache(vault::client& upstream, vault::token_source& tokens, const core::clock& clock,
            const config::cache_config& config);
   ~kv_cache();
   kv_cache(const kv_cache&) = delete;
@@ -93,7 +93,8 @@ class kv_cache final {
   struct slot {
     answer_ptr answer;
     read_record reads;
-    lru_list::iterator lru;  ///< position in lru_, front = most recently read
+    lru_list::iterator lru;                       ///< position in lru_, front = most recently read
+    std::optional<core::time_point> failed_at{};  ///< Vault's last failure for this key
   };
 
   /// One upstream read in progress, shared by every caller of that key. `done` never expires on
@@ -127,7 +128,7 @@ class kv_cache final {
   void erase_keys_if(Predicate matches);
 
   vault::client& upstream_;
-  const vault::token_source& tokens_;
+  vault::token_source& tokens_;  // told when Vault calls the token invalid
   const core::clock& clock_;
   config::cache_config config_;
   steady_timer* refresh_wait_ = nullptr;  ///< run_refresh()'s timer while it waits, for apply()

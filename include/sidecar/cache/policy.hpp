@@ -33,6 +33,14 @@ enum class refresh_action {
 [[nodiscard]] refresh_action refresh_decision(const read_record& reads, core::time_point now,
                                               const config::cache_config& config) noexcept;
 
+/// How long a reader takes a failure of Vault for a key as the answer before asking again.
+inline constexpr core::duration failure_hold = std::chrono::seconds{1};
+
+/// While Vault fails, readers of an entry that may be served stale get it at once instead of
+/// each waiting for another failing request: for failure_hold after the last failure. The
+/// background refresh keeps trying meanwhile.
+[[nodiscard]] bool upstream_resting(core::time_point failed_at, core::time_point now) noexcept;
+
 enum class upstream_verdict {
   store,          ///< 200 with a cacheable body: cache it and serve it
   pass_and_drop,  ///< 403/404: pass it on and drop what is held (revoked or deleted)

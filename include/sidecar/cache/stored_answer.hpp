@@ -50,6 +50,8 @@ class stored_answer {
   /// A 200 whose body is Vault's JSON envelope without a lease or auth: a static secret that may
   /// be shared between callers. A leased or login answer belongs to one caller only.
   [[nodiscard]] bool cacheable() const noexcept { return kv_version_ != 0; }
+  /// False for a 200 whose body is not Vault's JSON envelope (cut short, garbled): no answer.
+  [[nodiscard]] bool well_formed() const noexcept { return well_formed_; }
 
  private:
   unsigned status_;
@@ -59,6 +61,7 @@ class stored_answer {
   std::string header_lines_;
   core::time_point fetched_at_;
   nlohmann::json data_;
+  bool well_formed_ = true;
   int kv_version_ = 0;
 };
 

@@ -15,6 +15,9 @@ class token_source {
   /// token was lost under `on_renew_failure = serve_cached` (then callers must not call Vault and
   /// serve what they hold instead).
   [[nodiscard]] virtual const core::secret_string* current_token() const noexcept = 0;
+  /// Vault answered a request made with current_token() `403 invalid token` (revoked
+  /// server-side, say): the owner should check the token now rather than at its renewal point.
+  virtual void report_invalid_token() noexcept {}
 };
 
 }  // namespace sidecar::vault

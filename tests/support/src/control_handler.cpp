@@ -49,6 +49,8 @@ vault_reply control_handler::handle(std::string_view method, std::string_view pa
     std::map<std::string, std::size_t> per_path;
     for (const auto& r : target_.requests()) ++per_path[r.method + " " + r.path];
     return ok({{"connections_accepted", target_.connections_accepted()},
+               {"in_flight", target_.in_flight()},
+               {"peak_in_flight", target_.peak_in_flight()},
                {"live_leases", target_.live_leases()},
                {"requests", per_path}});
   }
@@ -68,6 +70,14 @@ vault_reply control_handler::handle(std::string_view method, std::string_view pa
     target_.set_delay(prefix(), milliseconds{field(body, "ms", 0LL)});
   } else if (path == "/control/drop") {
     target_.drop_next(prefix(), field(body, "count", 1));
+  } else if (path == "/control/corrupt") {
+    const auto mode_name = field<std::string>(body, "mode", "");
+    const auto mode = parse_corruption(mode_name);
+    if (!mode) return error_reply(400, {"unknown corruption mode \"" + mode_name + "\""});
+    target_.corrupt_next(prefix(), field(body, "count", 1), *mode);
+  } else if (path == "/control/tls") {
+    target_.use_certificate(body.at("cert_file").get<std::string>(),
+                            body.at("key_file").get<std::string>());
   } else if (path == "/control/clear") {
     target_.clear_faults();
   } else if (path == "/control/seal") {

@@ -1,6 +1,10 @@
 #include <sidecar/testing/double_server.hpp>
 
 #include <sidecar/core/log.hpp>
+#include <sidecar/testing/corruption.hpp>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/write.hpp>
 
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -20,6 +24,7 @@ namespace sidecar::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using namespace net::experimental::awaitable_operators;
 
 constexpr auto idle_timeout = 60s;       // a keep-alive connection may sit idle this long
 constexpr auto io_timeout = 30s;         // one handshake, write or shutdown
@@ -41,8 +46,38 @@ class registration {
   std::function<void()> erase_;
 };
 
+// Waits out a planned delay. False when the client went away first (closed, or timed out and
+// closed): a real Vault would go on working, but the test wants to see how many requests the
+// client is actually waiting on, so an abandoned request stops counting.
+template <class Stream>
+net::awaitable<bool> delay_answer(Stream& stream, std::chrono::milliseconds delay) {
+  steady_timer timer{co_await net::this_coro::executor, delay};
+  auto& socket = beast::get_lowest_layer(stream).socket();
+  const auto waited =
+      co_await (timer.async_wait() || socket.async_wait(tcp::socket::wait_read, use_result));
+  co_return waited.index() == 0;
+}
+
+// Writes `answer` garbled as planned. False when the connection must end (closed or reset).
+template <class Stream>
+net::awaitable<bool> write_corrupted(Stream& stream, string_response& answer, corruption mode) {
+  answer.prepare_payload();
+  const auto garbled = corrupt(answer, mode);
+  auto& lowest = beast::get_lowest_layer(stream);
+  lowest.expires_after(io_timeout);
+  const auto [ec, written] =
+      co_await net::async_write(stream, net::buffer(garbled.bytes), use_result);
+  if (ec) co_return false;
+  if (garbled.then == after_corruption::reset) {
+    error_code ignored;
+    lowest.socket().set_option(net::socket_base::linger{true, 0}, ignored);  // close sends RST
+    lowest.socket().close(ignored);
+  }
+  co_return garbled.then == after_corruption::keep_open;
+}
+
 // One linear loop per connection: read, plan, wait, answer. Ends on a read error (including
-// the peer closing), a write error, a planned drop, or Connection: close.
+// the peer closing), a write error, a planned drop or close, or Connection: close.
 template <class Stream>
 net::awaitable<void> serve(Stream& stream, request_handler& handler) {
   beast::flat_buffer buffer;
@@ -59,11 +94,19 @@ net::awaitable<void> serve(Stream& stream, request_handler& handler) {
       co_return;  // the stream's destructor closes the socket without an answer
     }
     if (decision.delay.count() > 0) {
-      steady_timer timer{co_await net::this_coro::executor, decision.delay};
-      co_await timer.async_wait();
+      beast::get_lowest_layer(stream).expires_never();
+      if (!co_await delay_answer(stream, decision.delay)) {
+        handler.dropped(request);
+        co_return;
+      }
     }
+    const auto garble = decision.corrupt;
     auto response = handler.answer(request, std::move(decision));
     response.keep_alive(request.keep_alive());
+    if (garble) {
+      if (!co_await write_corrupted(stream, response, *garble)) co_return;
+      continue;
+    }
     response.prepare_payload();
     beast::get_lowest_layer(stream).expires_after(io_timeout);
     auto [write_error, written] = co_await http::async_write(stream, response, use_result);
@@ -113,6 +156,11 @@ void double_server::close_connections() {
   }
 }
 
+void double_server::use_tls(std::shared_ptr<net::ssl::context> tls) {
+  tls_ = std::move(tls);
+  close_connections();
+}
+
 void double_server::listen_again() {
   if (acceptor_.is_open()) return;
   open();
@@ -138,7 +186,8 @@ net::awaitable<void> double_server::session(tcp::socket socket) {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     co_return;
   }
-  beast::ssl_stream<beast::tcp_stream> stream{std::move(socket), *tls_};
+  const auto tls = tls_;  // use_tls() may replace tls_ while this session runs
+  beast::ssl_stream<beast::tcp_stream> stream{std::move(socket), *tls};
   registration guard{connections_, beast::get_lowest_layer(stream)};
   beast::get_lowest_layer(stream).expires_after(io_timeout);
   auto [handshake_error] =

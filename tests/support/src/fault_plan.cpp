@@ -5,7 +5,7 @@
 namespace sidecar::testing {
 
 void fault_plan::fail_next(std::string prefix, int count, unsigned status, std::string message) {
-  if (count > 0) counted_.push_back({std::move(prefix), count, status, std::move(message)});
+  if (count > 0) counted_.push_back({std::move(prefix), count, status, std::move(message), std::nullopt});
 }
 
 void fault_plan::set_delay(std::string prefix, std::chrono::milliseconds delay) {
@@ -14,7 +14,11 @@ void fault_plan::set_delay(std::string prefix, std::chrono::milliseconds delay) 
 }
 
 void fault_plan::drop_next(std::string prefix, int count) {
-  if (count > 0) counted_.push_back({std::move(prefix), count, 0, {}});
+  if (count > 0) counted_.push_back({std::move(prefix), count, 0, {}, std::nullopt});
+}
+
+void fault_plan::corrupt_next(std::string prefix, int count, corruption mode) {
+  if (count > 0) counted_.push_back({std::move(prefix), count, 0, {}, mode});
 }
 
 void fault_plan::clear() {
@@ -30,7 +34,9 @@ fault_decision fault_plan::take(std::string_view path) {
   const auto match = std::find_if(counted_.begin(), counted_.end(),
                                   [&](const counted& c) { return path.starts_with(c.prefix); });
   if (match == counted_.end()) return decision;
-  if (match->status == 0) {
+  if (match->mode) {
+    decision.corrupt = match->mode;
+  } else if (match->status == 0) {
     decision.drop = true;
   } else {
     decision.fail = error_reply(match->status, match->message.empty()

@@ -54,7 +54,8 @@ struct vault_double::impl {
         vault_handler{state},
         vault_server{io, vault_handler, parse_listen(options.listen),
                      options.tls ? make_tls(*options.tls) : nullptr},
-        outage_timer{io} {}
+        outage_timer{io},
+        tls{options.tls} {}
 
   // Runs `work` on the io thread and waits for it, or runs it directly when already there (the
   // control API calls in from the io thread).
@@ -85,6 +86,7 @@ struct vault_double::impl {
   std::unique_ptr<control_handler> control;
   std::unique_ptr<double_server> control_server;
   net::steady_timer outage_timer;
+  std::optional<tls_files> tls;  // what the Vault listener serves; io thread only
   std::thread thread;
 };
 
@@ -228,6 +230,11 @@ void vault_double::drop_next(const std::string& path_prefix, int count) {
   impl_->state.faults.drop_next(path_prefix, count);
 }
 
+void vault_double::corrupt_next(const std::string& path_prefix, int count, corruption mode) {
+  std::lock_guard lock{impl_->state.mutex};
+  impl_->state.faults.corrupt_next(path_prefix, count, mode);
+}
+
 void vault_double::clear_faults() {
   std::lock_guard lock{impl_->state.mutex};
   impl_->state.faults.clear();
@@ -268,6 +275,17 @@ void vault_double::go_down_for(std::chrono::milliseconds outage) {
   });
 }
 
+void vault_double::use_certificate(const std::string& cert_file, const std::string& key_file) {
+  impl_->on_io([&] {
+    if (!impl_->tls) throw std::logic_error{"the double serves plain HTTP"};
+    auto files = *impl_->tls;
+    files.cert_file = cert_file;
+    files.key_file = key_file;
+    impl_->vault_server.use_tls(make_tls(files));  // a bad file throws before anything changes
+    impl_->tls = std::move(files);
+  });
+}
+
 void vault_double::revoke_all_tokens() {
   std::lock_guard lock{impl_->state.mutex};
   for (const auto& id : impl_->state.auth.revoke_all()) impl_->state.leases.revoke_owned_by(id);
@@ -290,6 +308,16 @@ std::vector<request_record> vault_double::requests() const {
 std::size_t vault_double::connections_accepted() const {
   std::lock_guard lock{impl_->state.mutex};
   return impl_->state.connections_accepted;
+}
+
+std::size_t vault_double::in_flight() const {
+  std::lock_guard lock{impl_->state.mutex};
+  return impl_->state.in_flight;
+}
+
+std::size_t vault_double::peak_in_flight() const {
+  std::lock_guard lock{impl_->state.mutex};
+  return impl_->state.peak_in_flight;
 }
 
 std::size_t vault_double::live_leases(const std::string& prefix) const {

@@ -3,6 +3,8 @@
 #include <sidecar/core/log.hpp>
 #include <sidecar/testing/vault_api.hpp>
 
+#include <algorithm>
+
 namespace sidecar::testing {
 namespace {
 
@@ -73,11 +75,13 @@ void vault_http_handler::accepted() {
 
 fault_decision vault_http_handler::plan(const string_request& request) {
   std::lock_guard lock{state_.mutex};
+  state_.peak_in_flight = std::max(state_.peak_in_flight, ++state_.in_flight);
   return state_.faults.take(path_of(request.target()));
 }
 
 void vault_http_handler::dropped(const string_request& request) {
   std::lock_guard lock{state_.mutex};
+  --state_.in_flight;
   record(request, 0);
 }
 
@@ -85,6 +89,7 @@ string_response vault_http_handler::answer(const string_request& request,
                                            fault_decision decision) {
   vault_reply reply;
   std::lock_guard lock{state_.mutex};
+  --state_.in_flight;
   if (decision.fail) {
     reply = std::move(*decision.fail);
   } else if (auto parsed = parse(request, reply)) {

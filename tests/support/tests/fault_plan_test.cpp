@@ -49,3 +49,23 @@ TEST_CASE("fault_plan: delays apply to every match until removed", "[vault_doubl
   plan.clear();
   CHECK(plan.take("/v1/kv-demo/x").delay == 0ms);
 }
+
+TEST_CASE("fault_plan: corrupt_next garbles count matching answers in turn with the others",
+          "[vault_double]") {
+  fault_plan plan;
+  plan.corrupt_next("/v1/kv-demo", 2, corruption::reset_mid_body);
+  plan.fail_next("/v1/kv-demo", 1, 503, "");
+  CHECK_FALSE(plan.take("/v1/sys/health").corrupt.has_value());
+  for (int i = 0; i < 2; ++i) {
+    const auto decision = plan.take("/v1/kv-demo/data/x");
+    CHECK(decision.corrupt == corruption::reset_mid_body);
+    CHECK_FALSE(decision.drop);
+    CHECK_FALSE(decision.fail.has_value());
+  }
+  const auto failed = plan.take("/v1/kv-demo/data/x");
+  CHECK_FALSE(failed.corrupt.has_value());
+  CHECK(failed.fail->status == 503);
+  plan.corrupt_next("/v1/", 5, corruption::malformed_json);
+  plan.clear();
+  CHECK_FALSE(plan.take("/v1/x").corrupt.has_value());
+}

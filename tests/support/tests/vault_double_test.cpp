@@ -9,9 +9,16 @@
 #include <boost/system/system_error.hpp>
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace sidecar;
 using namespace sidecar::testing;
@@ -59,6 +66,50 @@ bool connectable(unsigned short port) {
     return false;
   }
 }
+
+// How a raw exchange ended.
+enum class ending { closed, reset, open };
+
+struct raw_answer {
+  std::string bytes;
+  ending end = ending::open;
+};
+
+// Writes `request` on a fresh connection and reads until the server closes or resets it, or
+// nothing arrives for `quiet` (then the connection is still open): what the corrupt faults need
+// to observe, below any HTTP parser.
+raw_answer raw_exchange(unsigned short port, const std::string& request,
+                        std::chrono::milliseconds quiet = 500ms) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size()));
+  raw_answer out;
+  for (;;) {
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, static_cast<int>(quiet.count())) == 0) break;
+    char chunk[4096];
+    const auto n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n > 0) {
+      out.bytes.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    out.end = n == 0 ? ending::closed : errno == ECONNRESET ? ending::reset : ending::open;
+    break;
+  }
+  ::close(fd);
+  return out;
+}
+
+// The body of a raw answer: what follows the blank line.
+std::string body_of(const std::string& bytes) { return bytes.substr(bytes.find("\r\n\r\n") + 4); }
+
+const std::string health_request = "GET /v1/sys/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 }  // namespace
 
@@ -286,4 +337,131 @@ TEST_CASE("vault_double: the control API injects faults, writes secrets and repo
 TEST_CASE("vault_double: binding a taken port throws", "[vault_double]") {
   vault_double first;
   CHECK_THROWS(vault_double{{.listen = "127.0.0.1:" + std::to_string(first.port())}});
+}
+
+TEST_CASE("vault_double: corrupt_next garbles the answer on the wire, then serves normally",
+          "[vault_double]") {
+  vault_double vault;
+  const auto whole = raw_exchange(vault.port(), health_request);
+  // sys/health carries the time, so compare sizes and prefixes, not whole bodies.
+  const auto body = body_of(whole.bytes);
+  REQUIRE(json::parse(body)["initialized"] == true);
+  const auto half = body.substr(0, body.size() / 2);
+  REQUIRE(half.size() > 10);
+
+  const auto garbled = [&](corruption mode) {
+    vault.corrupt_next("/v1/sys/health", 1, mode);
+    return raw_exchange(vault.port(), health_request);
+  };
+  auto out = garbled(corruption::malformed_json);
+  CHECK(out.bytes.ends_with(R"("data":{"data":{"x":)"));
+  CHECK(out.end == ending::open);
+  out = garbled(corruption::truncated_body);
+  CHECK(out.bytes.find("Content-Length: " + std::to_string(body.size()) + "\r\n") !=
+        std::string::npos);
+  CHECK(body_of(out.bytes).size() == half.size());
+  CHECK(out.end == ending::closed);
+  out = garbled(corruption::reset_mid_body);
+  CHECK(body_of(out.bytes).size() == half.size());
+  CHECK(out.end == ending::reset);
+  out = garbled(corruption::short_content_length);
+  CHECK(out.bytes.find("Content-Length: " + std::to_string(half.size()) + "\r\n") !=
+        std::string::npos);
+  CHECK(json::parse(body_of(out.bytes))["initialized"] == true);  // the whole body follows
+  CHECK(out.end == ending::open);
+  out = garbled(corruption::long_content_length);
+  CHECK(out.bytes.find("Content-Length: " + std::to_string(body.size() + 100) + "\r\n") !=
+        std::string::npos);
+  CHECK(out.end == ending::open);
+  out = garbled(corruption::huge_content_length);
+  CHECK(out.bytes.find("Content-Length: 2147483648\r\n") != std::string::npos);
+  CHECK(out.end == ending::open);
+  out = garbled(corruption::http10_no_length);
+  CHECK(out.bytes.starts_with("HTTP/1.0 200 OK\r\n"));
+  CHECK(out.bytes.find("Content-Length") == std::string::npos);
+  CHECK(json::parse(body_of(out.bytes))["initialized"] == true);
+  CHECK(out.end == ending::closed);
+
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 200);
+  CHECK(vault.count("GET", "/v1/sys/health") == 9);
+}
+
+TEST_CASE("vault_double: the control API takes corrupt modes and refuses unknown ones",
+          "[vault_double]") {
+  vault_double vault{{.control_listen = "127.0.0.1:0"}};
+  CHECK(send_once(vault.control_port(), "POST", "/control/corrupt",
+                  R"({"prefix":"/v1/sys/health","count":1,"mode":"reset-mid-body"})").status == 204);
+  CHECK(raw_exchange(vault.port(), health_request).end == ending::reset);
+  const auto refused = send_once(vault.control_port(), "POST", "/control/corrupt",
+                                 R"({"mode":"sideways"})");
+  CHECK(refused.status == 400);
+  CHECK(refused.body.find("sideways") != std::string::npos);
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 200);
+}
+
+TEST_CASE("vault_double: in_flight counts delayed requests until answered or abandoned",
+          "[vault_double]") {
+  vault_double vault;
+  vault.set_delay("/v1/sys/health", 10000ms);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 3; ++i) {
+    // Each client gives up after 300 ms of silence and closes, as a timed-out client does.
+    clients.emplace_back([&] { (void)raw_exchange(vault.port(), health_request, 300ms); });
+  }
+  CHECK(eventually([&] { return vault.in_flight() == 3; }));
+  for (auto& client : clients) client.join();
+  CHECK(eventually([&] { return vault.in_flight() == 0; }));
+  CHECK(std::chrono::steady_clock::now() - start < 8000ms);  // not the 10 s delay
+  CHECK(vault.peak_in_flight() == 3);
+  for (const auto& record : vault.requests()) CHECK(record.status == 0);
+
+  vault.set_delay("/v1/sys/health", 0ms);
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 200);
+  CHECK(vault.in_flight() == 0);
+  CHECK(vault.peak_in_flight() == 3);
+}
+
+TEST_CASE("vault_double: use_certificate serves a new certificate on new connections",
+          "[vault_double]") {
+  temp_dir first_dir, second_dir;
+  const auto first = make_self_signed(first_dir.path);
+  const auto second = make_self_signed(second_dir.path);  // another CA
+  vault_double vault{{.tls = tls_files{first.server_cert, first.server_key, {}},
+                      .control_listen = "127.0.0.1:0"}};
+  const auto trusting = [](const std::string& ca) {
+    auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
+    context->load_verify_file(ca);
+    context->set_verify_mode(net::ssl::verify_peer);
+    return context;
+  };
+  const auto first_ca = trusting(first.ca_cert);
+  const auto second_ca = trusting(second.ca_cert);
+  test_client open{vault.port(), first_ca.get()};
+  CHECK(open.send("GET", "/v1/sys/health").status == 200);
+
+  vault.use_certificate(second.server_cert, second.server_key);
+  CHECK_THROWS_AS(open.send("GET", "/v1/sys/health"), boost::system::system_error);  // cut
+  CHECK_THROWS(test_client{vault.port(), first_ca.get()});
+  test_client renewed{vault.port(), second_ca.get()};
+  CHECK(renewed.send("GET", "/v1/sys/health").status == 200);
+
+  const auto body = json{{"cert_file", first.server_cert}, {"key_file", first.server_key}};
+  CHECK(send_once(vault.control_port(), "POST", "/control/tls", body.dump()).status == 204);
+  test_client back{vault.port(), first_ca.get()};
+  CHECK(back.send("GET", "/v1/sys/health").status == 200);
+
+  const auto missing = json{{"cert_file", first_dir.path / "nope.pem"},
+                            {"key_file", first.server_key}};
+  CHECK(send_once(vault.control_port(), "POST", "/control/tls", missing.dump()).status == 400);
+  test_client still{vault.port(), first_ca.get()};  // a refused swap changes nothing
+  CHECK(still.send("GET", "/v1/sys/health").status == 200);
+}
+
+TEST_CASE("vault_double: use_certificate refuses a plain HTTP double", "[vault_double]") {
+  temp_dir dir;
+  const auto files = make_self_signed(dir.path);
+  vault_double vault;
+  CHECK_THROWS_AS(vault.use_certificate(files.server_cert, files.server_key), std::logic_error);
+  CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 200);
 }

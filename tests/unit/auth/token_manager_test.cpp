@@ -347,6 +347,26 @@ TEST_CASE("token_manager: an invalid token under policy exit is lost at once", "
   CHECK_FALSE(h.log.leaked());
 }
 
+TEST_CASE("token_manager: a reported invalid token is renewed at the next check, then lost",
+          "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+    if (request.target == login_target) return login_answer(token, accessor, 3600, true);
+    return error_answer(403, "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n");
+  }};
+  h.run([](auth::token_manager& manager) -> net::awaitable<result<void>> {
+    if (auto login = co_await manager.async_login(); !login) co_return login;
+    manager.report_invalid_token();  // a read was refused: revoked server-side
+    co_return co_await manager.run();
+  }(h.manager));
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::token_lost);
+  CHECK(h.renewals().size() == 1);  // not at 4/5 of an hour
+  CHECK(h.logins().size() == 1);
+  CHECK(seconds_between(h.started, h.finished) < 5.0);
+  CHECK(h.manager.stats().status == auth::token_status::lost);
+}
+
 TEST_CASE("token_manager: an invalid token under serve_cached degrades and stops calling Vault",
           "[auth]") {
   auto settings = short_config();

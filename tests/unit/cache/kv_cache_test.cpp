@@ -265,6 +265,66 @@ TEST_CASE("kv_cache: Vault unreachable serves stale within max_stale, then the e
   CHECK(f.vault.total_requests() == 4);
 }
 
+TEST_CASE("kv_cache: a 200 that is not Vault's JSON is a failure: stale stands in, else an error",
+          "[cache]") {
+  fixture f;  // ttl 10 s, max_stale 30 s
+  f.vault.answer(x_target, 200, R"({"request_id":"x","data":{"data":{"password":)");
+  const auto miss = f.get("kv/data/x");
+  REQUIRE(miss.has_error());
+  CHECK(miss.error() == vault::errc::malformed_response);
+  CHECK(f.cache.snapshot().entries == 0);
+
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  f.vault.answer(x_target, 200, "cut sho");
+  f.clock.advance(10s);
+  const auto stale = f.get("kv/data/x");
+  REQUIRE(stale.has_value());
+  CHECK(stale->state == cache_state::stale);
+  CHECK(stale->answer->data() == nlohmann::json{{"password", "one"}});
+  f.refresh();  // a garbled refresh keeps the held entry
+  CHECK(f.cache.snapshot().entries == 1);
+}
+
+TEST_CASE("kv_cache: right after a failure readers get stale without asking Vault again",
+          "[cache]") {
+  fixture f;  // ttl 10 s, max_stale 30 s
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  f.vault.fail_all(vault::errc::unreachable);
+  f.clock.advance(10s);
+  CHECK(f.get("kv/data/x")->state == cache_state::stale);
+  CHECK(f.vault.total_requests() == 2);
+  for (int i = 0; i < 5; ++i) CHECK(f.get("kv/data/x")->state == cache_state::stale);
+  CHECK(f.vault.total_requests() == 2);  // resting: no request per reader
+
+  f.clock.advance(failure_hold);
+  CHECK(f.get("kv/data/x")->state == cache_state::stale);
+  CHECK(f.vault.total_requests() == 3);  // asked again once the hold is over
+
+  f.vault.fail_all(std::nullopt);
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"two"})", 2));
+  f.refresh();  // the background pass brings it back and ends the rest at once
+  const auto fresh = f.get("kv/data/x");
+  CHECK(fresh->state == cache_state::hit);
+  CHECK(fresh->answer->data() == nlohmann::json{{"password", "two"}});
+}
+
+TEST_CASE("kv_cache: Vault's invalid token is reported to the token source, a policy 403 is not",
+          "[cache]") {
+  fixture f;
+  f.vault.answer(x_target, 403, R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})");
+  (void)f.get("kv/data/x");
+  CHECK(f.tokens.invalid_reports() == 0);
+  f.vault.answer(
+      x_target, 403,
+      R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]})");
+  const auto refused = f.get("kv/data/x");
+  REQUIRE(refused.has_value());
+  CHECK(refused->status() == 403);
+  CHECK(f.tokens.invalid_reports() == 1);
+}
+
 TEST_CASE("kv_cache: a sealed Vault serves stale, then its 503 passes through", "[cache]") {
   fixture f;
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
@@ -303,6 +363,7 @@ TEST_CASE("kv_cache: after Vault recovers a read is fresh again", "[cache]") {
 
   f.vault.fail_all(std::nullopt);
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"two"})", 2));
+  f.clock.advance(failure_hold);  // readers ask Vault again once the hold after a failure ends
   const auto recovered = f.get("kv/data/x");
   REQUIRE(recovered.has_value());
   CHECK(recovered->state == cache_state::miss);

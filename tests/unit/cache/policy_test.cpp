@@ -59,6 +59,14 @@ TEST_CASE("refresh_decision: unread for ttl is dropped, not refreshed", "[cache]
         refresh_action::drop);
 }
 
+TEST_CASE("upstream_resting: for failure_hold after a failure, not at its end", "[cache]") {
+  const auto failed = sidecar::core::time_point{} + std::chrono::hours{5};
+  CHECK(upstream_resting(failed, failed));
+  CHECK(upstream_resting(failed, failed + failure_hold - std::chrono::milliseconds{1}));
+  CHECK_FALSE(upstream_resting(failed, failed + failure_hold));
+  CHECK_FALSE(upstream_resting(failed, failed + std::chrono::minutes{1}));
+}
+
 TEST_CASE("judge_answer: only a cacheable 200 is stored", "[cache]") {
   CHECK(judge_answer(200, true) == upstream_verdict::store);
   CHECK(judge_answer(200, false) == upstream_verdict::pass);

@@ -68,12 +68,25 @@ TEST_CASE("stored_answer: errors, leased and malformed answers are not cacheable
 }
 
 // Found by tests/fuzz/vault_response_fuzzer: cleansing the parsed map of a 100 KB answer of
-// nested arrays overflowed the stack. Such an answer is relayed as it came, never parsed.
+// nested arrays overflowed the stack. Such an answer is not Vault's JSON: never parsed into a
+// map, never cached, and the cache treats it as a failed read (kv_cache_test).
 TEST_CASE("stored_answer: an answer nesting deeper than max_json_depth is not cacheable",
           "[cache]") {
   const std::string deep = std::string(50000, '[') + std::string(50000, ']');
   const stored_answer answer{response(200, R"({"data":)" + deep + "}"), t0};
   CHECK_FALSE(answer.cacheable());
+  CHECK_FALSE(answer.well_formed());
   CHECK(answer.data().is_null());
   CHECK(answer.body().size() == deep.size() + 9);
+}
+
+TEST_CASE("stored_answer: only a 200 that is not Vault's JSON is ill-formed", "[cache]") {
+  CHECK_FALSE(stored_answer{response(200, "not json"), t0}.well_formed());
+  CHECK_FALSE(stored_answer{response(200, R"({"data":{"data":{"x":)"), t0}.well_formed());
+  CHECK_FALSE(stored_answer{response(200, "[1,2]"), t0}.well_formed());
+  CHECK(stored_answer{response(200, testing::kv2_body(R"({"a":"b"})", 1)), t0}.well_formed());
+  CHECK(stored_answer{response(200, R"({"lease_id":"db/creds/x/1","data":{"u":"v"}})"), t0}
+            .well_formed());
+  CHECK(stored_answer{response(502, "<html>bad gateway</html>"), t0}.well_formed());
+  CHECK(stored_answer{response(404, R"({"errors":[]})"), t0}.well_formed());
 }

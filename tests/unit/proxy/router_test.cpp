@@ -196,6 +196,23 @@ TEST_CASE("router: sys/health passes through regardless of the allow list", "[pr
         "GET, HEAD");
 }
 
+TEST_CASE("router: auth/ paths are refused even when the allow list covers them", "[proxy]") {
+  config::proxy_config everything = with_writes();
+  everything.allow = {"/v1/*"};
+  for (const auto* method : {"GET", "POST", "PUT", "LIST"}) {
+    for (const auto* target :
+         {"/v1/auth/token/lookup-self", "/v1/auth/token/renew-self", "/v1/auth/token/create",
+          "/v1/auth/approle/login", "/v1/auth/token/lookup?token=x", "/v1/%61uth/token/lookup-self",
+          "/v1/kv-demo/../auth/token/lookup-self", "/v1//auth/token/lookup-self"}) {
+      const auto d = route_request(method, target, everything, default_listener);
+      CHECK(d.kind == route_class::deny);
+      CHECK(d.status == 403);
+    }
+  }
+  CHECK(route_request("GET", "/v1/authority/data/x", everything, default_listener).kind ==
+        route_class::kv_read);  // only the auth/ mount point itself
+}
+
 TEST_CASE("router: local endpoints and their Vault Proxy aliases", "[proxy]") {
   const auto& p = default_proxy;
   const auto& l = default_listener;

@@ -1,9 +1,11 @@
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>
+#include <sidecar/testing/vault_double.hpp>
 #include <sidecar/vault/beast_client.hpp>
 #include <sidecar/vault/errc.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 
 #include "scripted_server.hpp"
@@ -785,4 +787,28 @@ TEST_CASE("beast_client: mTLS works with the client certificate and fails withou
       &server);
   CHECK(server.requests().size() == 1);
   CHECK(server.handshake_failures() >= 1);
+}
+
+TEST_CASE("beast_client: an answer followed by bytes past its Content-Length is not pooled",
+          "[vault]") {
+  // The Vault double announces half the body and sends all of it: the rest sits in the
+  // connection's buffer and would be read as the start of the next answer.
+  testing::vault_double double_vault;
+  double_vault.corrupt_next("/v1/sys/health", 1, testing::corruption::short_content_length);
+  net::io_context io;
+  core::manual_clock clock;
+  vault::beast_client client{io.get_executor(), settings_for(double_vault.address()), clock,
+                             no_jitter()};
+
+  run(io, [&]() -> net::awaitable<void> {
+    const auto cut = co_await client.async_send(get("/v1/sys/health"));
+    REQUIRE(cut.has_value());  // the framing says this much is the answer
+    CHECK(cut->status == 200);
+    const auto next = co_await client.async_send(get("/v1/sys/health"));
+    REQUIRE(next.has_value());
+    CHECK(next->status == 200);
+    CHECK(nlohmann::json::parse(next->body.reveal())["initialized"] == true);
+  });
+  CHECK(double_vault.connections_accepted() == 2);
+  CHECK(client.stats().connections_opened == 2);
 }

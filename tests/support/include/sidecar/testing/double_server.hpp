@@ -32,6 +32,9 @@ class double_server {
   void start();
   void stop_listening();
   void close_connections();
+  /// New connections use `tls` (a TLS server only); open connections are cut, as a restart of
+  /// Vault with a new certificate would.
+  void use_tls(std::shared_ptr<net::ssl::context> tls);
   /// Binds the same port again and starts accepting.
   void listen_again();
 

@@ -31,6 +31,8 @@ struct double_state {
   bool sealed = false;
   std::vector<request_record> requests;
   std::size_t connections_accepted = 0;
+  std::size_t in_flight = 0;       ///< requests read and not yet answered, dropped or abandoned
+  std::size_t peak_in_flight = 0;  ///< the most in_flight ever was
 };
 
 }  // namespace sidecar::testing

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <sidecar/testing/corruption.hpp>
 #include <sidecar/testing/wire.hpp>
 
 #include <chrono>
@@ -15,10 +16,12 @@ struct fault_decision {
   std::chrono::milliseconds delay{0};
   bool drop = false;                ///< close the connection without answering
   std::optional<vault_reply> fail;  ///< answer this instead of the real reply
+  std::optional<corruption> corrupt;  ///< write the real reply garbled this way
 };
 
 /// Faults injected by tests, matched by prefix of the HTTP path ("/v1/kv-demo"): the next N
-/// requests fail with a status, the next N are dropped, all are delayed. Counted faults are
+/// requests fail with a status, the next N are dropped, the next N are answered garbled, all are
+/// delayed. Counted faults are
 /// used up in the order they were added.
 ///
 /// Thread affinity: none; the vault_double serialises access under its state lock.
@@ -28,6 +31,7 @@ class fault_plan {
   /// A zero delay removes the prefix's delay.
   void set_delay(std::string prefix, std::chrono::milliseconds delay);
   void drop_next(std::string prefix, int count);
+  void corrupt_next(std::string prefix, int count, corruption mode);
   void clear();
 
   /// Decides for one request, using up one counted fault that matches its path.
@@ -37,8 +41,9 @@ class fault_plan {
   struct counted {
     std::string prefix{};
     int left = 0;
-    unsigned status = 0;  // 0: a drop
+    unsigned status = 0;  // 0: a drop, unless `mode` is set
     std::string message{};
+    std::optional<corruption> mode{};
   };
   std::vector<counted> counted_;
   std::vector<std::pair<std::string, std::chrono::milliseconds>> delays_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <sidecar/core/clock.hpp>
+#include <sidecar/testing/corruption.hpp>
 #include <sidecar/testing/database_backend.hpp>
 #include <sidecar/testing/specs.hpp>
 
@@ -77,6 +78,8 @@ class vault_double {
   void set_delay(const std::string& path_prefix, std::chrono::milliseconds delay);
   /// The next `count` matching requests are read, then their connection is closed unanswered.
   void drop_next(const std::string& path_prefix, int count);
+  /// The next `count` matching requests are answered garbled on the wire (corruption.hpp).
+  void corrupt_next(const std::string& path_prefix, int count, corruption mode);
   void clear_faults();
   /// Sealed: 503 `{"errors":["Vault is sealed"]}` on everything but sys/health.
   void seal();
@@ -87,6 +90,10 @@ class vault_double {
   void come_up();
   /// Down now, up again after `outage` (the control API's `/control/down {"seconds":N}`).
   void go_down_for(std::chrono::milliseconds outage);
+  /// Serves a new certificate and key (PEM files) on new connections and cuts the open ones,
+  /// as Vault restarted with another certificate would. Throws std::logic_error when the
+  /// double serves plain HTTP, and what make_tls throws for unreadable files.
+  void use_certificate(const std::string& cert_file, const std::string& key_file);
   /// Revokes every token (and, as in Vault, the leases they created).
   void revoke_all_tokens();
 
@@ -95,6 +102,10 @@ class vault_double {
   [[nodiscard]] std::size_t count(const std::string& method, const std::string& path_prefix) const;
   [[nodiscard]] std::vector<request_record> requests() const;
   [[nodiscard]] std::size_t connections_accepted() const;
+  /// Requests the double is working on (read, not yet answered, and the client still there).
+  [[nodiscard]] std::size_t in_flight() const;
+  /// The most requests ever in flight at once: the client's upstream concurrency.
+  [[nodiscard]] std::size_t peak_in_flight() const;
   /// Unexpired leases whose id starts with `prefix`.
   [[nodiscard]] std::size_t live_leases(const std::string& prefix = "") const;
 

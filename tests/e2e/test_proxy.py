@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from harness import CleanExitTestCase, default_seed, request, wait_until
+from harness import CleanExitTestCase, default_seed, read_text, request, wait_until
 
 KV_PATH = "/v1/kv-demo/data/sample"
 
@@ -481,6 +481,24 @@ class HealthAndMetricsTest(CleanExitTestCase):
         self.assertEqual(status, 200)
         proxy_view = parse_prometheus(body.decode())
         self.assertGreaterEqual(requests_total(proxy_view, "local_metrics", 200), 2)
+
+    def test_readme_lists_exactly_the_metric_families_served(self):
+        # README's "Metrics" list is the contract dashboards are built from: a family renamed or
+        # added in the code without the README (or the other way round) fails here.
+        vault = self.start_double()
+        sidecar = self.start_sidecar(f"http://127.0.0.1:{vault.port}")
+        status, _, body = sidecar.get("/sidecar/v1/metrics")
+        self.assertEqual(status, 200)
+        served = {match.group(1) for match in map(_TYPE_LINE.match, body.decode().splitlines())
+                  if match}
+        readme = read_text(os.path.join(os.path.dirname(__file__), "..", "..", "README.md"))
+        section = re.search(r"(?ms)^### Metrics\n(.*?)^## ", readme).group(1)
+        prefix = re.search(r"All names start with `([a-z_]+)`", section).group(1)
+        listed = {prefix + name for name in re.findall(r"`([a-z_]+)(?:\{[a-z_,]*\})?`",
+                                                         section) if name != prefix}
+        self.assertTrue(served, "no # TYPE line served")
+        self.assertEqual(sorted(served - listed), [], "served but not in README")
+        self.assertEqual(sorted(listed - served), [], "in README but not served")
 
     def test_prometheus_parser_rejects_malformed_text(self):
         # The parser is what the metrics test leans on: it must be able to fail.

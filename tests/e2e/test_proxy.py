@@ -487,6 +487,10 @@ class HealthAndMetricsTest(CleanExitTestCase):
         # added in the code without the README (or the other way round) fails here.
         vault = self.start_double()
         sidecar = self.start_sidecar(f"http://127.0.0.1:{vault.port}")
+        # Families with labels appear with their first sample: a lease and an upstream error.
+        self.assertEqual(sidecar.get("/v1/database/creds/myapp-role")[0], 200)
+        vault.control("drop", {"prefix": "/v1/kv-demo/data/dropped", "count": 10})
+        self.assertEqual(sidecar.get("/v1/kv-demo/data/dropped")[0], 502)
         status, _, body = sidecar.get("/sidecar/v1/metrics")
         self.assertEqual(status, 200)
         served = {match.group(1) for match in map(_TYPE_LINE.match, body.decode().splitlines())

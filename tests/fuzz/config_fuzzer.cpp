@@ -12,6 +12,8 @@
 //    signal_name; its addresses and fractions pass their own checks again;
 //  - the value grammars, applied to the whole input, read back what they print.
 
+#include "require.hpp"
+
 #include <sidecar/config/ini_document.hpp>
 #include <sidecar/config/parser.hpp>
 #include <sidecar/config/problem.hpp>
@@ -19,8 +21,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,11 +30,7 @@ namespace {
 
 using namespace sidecar;
 
-void require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzz::require;
 
 void check_duration(core::duration value) {
   const auto again = config::parse_duration(config::format_duration(value));

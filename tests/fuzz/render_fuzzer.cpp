@@ -12,6 +12,8 @@
 //  - a text without any tag renders as itself;
 //  - a refusal has a reason and its message names the subject.
 
+#include "require.hpp"
+
 #include <sidecar/supervisor/render.hpp>
 #include <sidecar/supervisor/secret_set.hpp>
 
@@ -19,8 +21,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -28,11 +28,7 @@ namespace {
 
 using namespace sidecar;
 
-void require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzz::require;
 
 constexpr std::string_view default_secrets = R"({
   "app": {"password": "s3cr3t&<x>", "api_key": "k-123", "tls": {"cert": "-----BEGIN-----"}},

@@ -12,6 +12,8 @@
 //  - an allowed Vault route (KV, dynamic secret) is under /v1/ and matches an allow pattern;
 //  - a denied decision has a 4xx status and a reason, and 405 comes with an Allow header.
 
+#include "require.hpp"
+
 #include <sidecar/config/config.hpp>
 #include <sidecar/proxy/router.hpp>
 #include <sidecar/proxy/target.hpp>
@@ -19,8 +21,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -28,11 +28,7 @@ namespace {
 
 using namespace sidecar;
 
-void require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzz::require;
 
 void check_canonical(const proxy::normalised_target& target) {
   const auto& path = target.path;

@@ -13,6 +13,8 @@
 //  - a cacheable stored answer keeps the body byte for byte and holds a data map;
 //  - vault_error::summary() is one line.
 
+#include "require.hpp"
+
 #include <sidecar/auth/renewal_due.hpp>
 #include <sidecar/auth/token_state.hpp>
 #include <sidecar/auth/ttl_capped.hpp>
@@ -29,8 +31,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -38,11 +38,7 @@ namespace {
 
 using namespace sidecar;
 
-void require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "invariant violated: %s\n", what);
-  std::abort();
-}
+using fuzz::require;
 
 // The statuses the code tells apart, then a few it does not; any other byte is taken as is.
 constexpr std::array<unsigned, 12> statuses{200, 204, 400, 403, 404, 412,

@@ -66,3 +66,16 @@ TEST_CASE("stored_answer: errors, leased and malformed answers are not cacheable
   CHECK_FALSE(garbage.cacheable());
   CHECK(garbage.body() == "not json");
 }
+
+TEST_CASE("stored_answer: data is parsed anew on each call, each copy the caller's", "[cache]") {
+  const stored_answer answer{response(200, testing::kv2_body(R"({"password":"hunter2"})", 1)), t0};
+  auto first = answer.data();
+  first["password"] = "changed by the caller";
+  CHECK(answer.data() == nlohmann::json{{"password", "hunter2"}});
+}
+
+TEST_CASE("cleanse_json: empties every string value, nested ones too", "[cache]") {
+  auto map = nlohmann::json::parse(R"({"a":"secret","n":{"b":"deep","list":["x",1,true]},"k":7})");
+  cleanse_json(map);
+  CHECK(map == nlohmann::json::parse(R"({"a":"","n":{"b":"","list":["",1,true]},"k":7})"));
+}

@@ -210,8 +210,9 @@ net::awaitable<void> sidecar_daemon::hand_secrets_to_supervisor() {
       continue;
     }
     auto kv = co_await cache_->async_get("/v1/" + path);
-    if (kv && kv->status() == 200 && !kv->answer->data().is_null()) {
-      supervisor_->secret_changed(name, kv->answer->data());
+    if (!kv || kv->status() != 200) continue;
+    if (auto data = kv->answer->data(); !data.is_null()) {
+      supervisor_->secret_changed(name, std::move(data));
     }
   }
 }

@@ -221,22 +221,33 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
 
 void kv_cache::store(const std::string& key, answer_ptr answer, bool by_reader) {
   const auto now = clock_.now();
+  // The maps are parsed only to tell a change, and only when someone listens: entries keep
+  // their bytes, not a parsed copy (stored_answer).
+  nlohmann::json held;
+  nlohmann::json fresh;
   bool changed = false;
   if (const auto it = entries_.find(key); it != entries_.end()) {
-    changed = it->second.answer->data() != answer->data();
+    if (!change_handlers_.empty() && it->second.answer->body() != answer->body()) {
+      held = it->second.answer->data();
+      fresh = answer->data();
+      changed = held != fresh;
+    }
     it->second.answer = answer;  // the previous answer is cleansed once no caller holds it
     it->second.failed_at.reset();
     if (by_reader) touch(it->second, now);
   } else {
-    lru_.push_front(key);
-    entries_.emplace(key, slot{answer, read_record{now, true}, lru_.begin()});
+    const auto added = entries_.emplace(key, slot{answer, read_record{now, true}, {}}).first;
+    lru_.push_front(&added->first);
+    added->second.lru = lru_.begin();
     stats_.entries = entries_.size();
     evict_over_capacity();
   }
   // By index: a handler may subscribe another one.
   for (std::size_t i = 0; changed && i < change_handlers_.size(); ++i) {
-    change_handlers_[i](key, answer->data());
+    change_handlers_[i](key, fresh);
   }
+  cleanse_json(held);
+  cleanse_json(fresh);
 }
 
 void kv_cache::note_refresh(const std::string& key, const result<answer_ptr>& outcome) {
@@ -270,7 +281,7 @@ void kv_cache::erase(slot_map::iterator at) {
 
 void kv_cache::evict_over_capacity() {
   while (entries_.size() > config_.max_entries && !lru_.empty()) {
-    erase(entries_.find(lru_.back()));
+    erase(entries_.find(*lru_.back()));
     ++stats_.evictions;
   }
 }

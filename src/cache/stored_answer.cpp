@@ -4,10 +4,8 @@
 #include <boost/beast/http/fields.hpp>
 
 namespace sidecar::cache {
-namespace {
 
 // Secret values live in the parsed map's strings; overwrite them before the json frees them.
-// Keys are field names, not secrets, and numbers or booleans carry no secret worth the walk.
 void cleanse_json(nlohmann::json& value) noexcept {
   if (value.is_string()) {
     core::cleanse(value.get_ref<std::string&>());
@@ -15,6 +13,8 @@ void cleanse_json(nlohmann::json& value) noexcept {
     for (auto& item : value) cleanse_json(item);
   }
 }
+
+namespace {
 
 bool is_kv2_shape(const nlohmann::json& data) {
   if (!data.is_object()) return false;
@@ -52,15 +52,9 @@ stored_answer::stored_answer(vault::response answer, core::time_point fetched_at
     if (auto parsed = vault::parse_envelope(answer)) {
       auto& data = parsed->data;
       if (parsed->lease_id.empty() && !parsed->auth) {
-        if (is_kv2_shape(data)) {
-          data_ = std::move(data["data"]);
-          kv_version_ = 2;
-        } else {
-          data_ = std::move(data);
-          kv_version_ = 1;
-        }
+        kv_version_ = is_kv2_shape(data) ? 2 : 1;
       }
-      cleanse_json(data);  // what was not kept (a leased secret's password, say)
+      cleanse_json(data);  // only the verdict is kept; data() parses again on demand
     } else {
       well_formed_ = false;
     }
@@ -68,6 +62,18 @@ stored_answer::stored_answer(vault::response answer, core::time_point fetched_at
   body_ = std::move(answer.body);
 }
 
-stored_answer::~stored_answer() { cleanse_json(data_); }
+stored_answer::~stored_answer() = default;
+
+nlohmann::json stored_answer::data() const {
+  if (kv_version_ == 0) return nullptr;
+  // The constructor parsed this body already, so it is a JSON object with a `data` member.
+  auto envelope = nlohmann::json::parse(body(), nullptr, false);
+  nlohmann::json out;
+  if (const auto data = envelope.find("data"); data != envelope.end()) {
+    out = std::move(kv_version_ == 2 ? (*data)["data"] : *data);
+  }
+  cleanse_json(envelope);  // the metadata and the moved-from husks
+  return out;
+}
 
 }  // namespace sidecar::cache

@@ -179,10 +179,11 @@ net::awaitable<client_result<nlohmann::json>> client::kv_on_engine(std::string p
   if (got->status() != 200) {
     co_return vault_failure(got->status(), got->content_type(), got->body());
   }
-  if (got->answer->data().is_null()) {
+  auto data = got->answer->data();
+  if (data.is_null()) {
     co_return failure(vault::errc::malformed_response, "not a KV secret (a lease or no data)");
   }
-  co_return got->answer->data();
+  co_return std::move(data);
 }
 
 net::awaitable<client_result<dynamic_creds>> client::dynamic_on_engine(std::string path) {

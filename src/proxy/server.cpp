@@ -160,12 +160,17 @@ void server::remove_socket_file() {
   socket_file_.reset();
 }
 
+net::any_io_executor server::session_executor() const {
+  if (listener_.threads > 1) return net::make_strand(executor_);
+  return executor_;
+}
+
 // One loop for both listeners: they differ only in the protocol of the sockets they hand out.
 template <class Protocol, class Acceptor>
 net::awaitable<void> server::accept_loop(Acceptor& acceptor) {
   steady_timer pause{strand_};
   while (!stopping_) {
-    auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(executor_));
+    auto [ec, socket] = co_await acceptor.async_accept(session_executor());
     if (ec == net::error::operation_aborted || stopping_) co_return;
     if (ec) {
       // EMFILE and friends: wait a little instead of spinning on the same error.

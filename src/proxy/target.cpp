@@ -1,6 +1,7 @@
 #include <sidecar/proxy/errc.hpp>
 #include <sidecar/proxy/target.hpp>
 
+#include <algorithm>
 #include <vector>
 
 namespace sidecar::proxy {
@@ -58,7 +59,10 @@ result<std::string> decode_path(std::string_view raw) {
 // RFC 3986 §5.2.4 over the decoded path, with empty segments dropped and ".." above the root
 // refused. A path that ends in '/', '.' or '..' keeps a trailing '/'.
 result<std::string> resolve_segments(std::string_view decoded) {
+  // Sized up front: the proxy's hot path runs this on every request (callgrind: growing the
+  // vector and the path one step at a time was most of its cost).
   std::vector<std::string_view> kept;
+  kept.reserve(static_cast<std::size_t>(std::count(decoded.begin(), decoded.end(), '/')) + 1);
   bool trailing_slash = false;
   std::size_t start = 0;
   while (start <= decoded.size()) {
@@ -83,6 +87,7 @@ result<std::string> resolve_segments(std::string_view decoded) {
   }
   if (!decoded.empty() && decoded.back() == '/') trailing_slash = true;
   std::string path;
+  path.reserve(decoded.size() + 1);
   for (const auto segment : kept) {
     path += '/';
     path += segment;
@@ -180,9 +185,16 @@ result<normalised_target> normalise_target(std::string_view target) {
       query_start == std::string_view::npos ? std::string_view{} : target.substr(query_start + 1);
   if (!percent_encoding_valid(raw_query)) return errc::invalid_percent_encoding;
 
-  auto decoded = decode_path(raw_path);
-  if (!decoded) return decoded.error();
-  auto path = resolve_segments(*decoded);
+  // Most paths have nothing to decode: resolved as they are, without a decoded copy.
+  std::string decoded_copy;
+  std::string_view decoded = raw_path;
+  if (raw_path.find_first_of("%\\") != std::string_view::npos) {
+    auto decoding = decode_path(raw_path);
+    if (!decoding) return decoding.error();
+    decoded_copy = std::move(*decoding);
+    decoded = decoded_copy;
+  }
+  auto path = resolve_segments(decoded);
   if (!path) return path.error();
   return normalised_target{.path = std::move(*path), .query = std::string{raw_query}};
 }

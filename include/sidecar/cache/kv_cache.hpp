@@ -88,7 +88,9 @@ class kv_cache final {
   [[nodiscard]] const cache_stats& stats() const noexcept { return stats_; }
 
  private:
-  using lru_list = std::list<std::string>;
+  /// The keys of entries_, by address (an unordered_map never moves its nodes): a second copy
+  /// of every key cost as much as the key itself.
+  using lru_list = std::list<const std::string*>;
 
   struct slot {
     answer_ptr answer;

@@ -14,10 +14,12 @@
 namespace sidecar::cache {
 
 /// One answer from Vault, frozen as it came and ready to relay: status, content type, headers
-/// and body bytes, the header lines pre-serialised for the proxy's hit path, plus the secret's key/value map parsed once when it arrived, so that serving
-/// it again costs no JSON work. Shared (`shared_ptr<const stored_answer>`) between the cache and
-/// every caller relaying it; the body and the parsed values are cleansed when the last holder
-/// lets go, whether it was replaced, evicted or cleared.
+/// and body bytes, and the header lines pre-serialised for the proxy's hit path, so that serving
+/// it again costs no JSON work. The secret's key/value map is not kept: only templates and the
+/// client library need it, so data() parses it from the body on demand instead of every entry
+/// holding its secrets twice (measured: half of an entry's memory). Shared
+/// (`shared_ptr<const stored_answer>`) between the cache and every caller relaying it; the body
+/// is cleansed when the last holder lets go, whether it was replaced, evicted or cleared.
 ///
 /// Thread affinity: immutable after construction; may be read from any thread.
 class stored_answer {
@@ -43,8 +45,10 @@ class stored_answer {
   [[nodiscard]] core::time_point fetched_at() const noexcept { return fetched_at_; }
 
   /// The secret's own map for templates: `data.data` of a KV v2 read (recognised by `data.data`
-  /// beside `data.metadata`), `data` otherwise. Null unless the answer is cacheable.
-  [[nodiscard]] const nlohmann::json& data() const noexcept { return data_; }
+  /// beside `data.metadata`), `data` otherwise. Null unless the answer is cacheable. Parsed from
+  /// the body on each call; the rest of the envelope is cleansed, the returned map is the
+  /// caller's to cleanse (cleanse_json) or to hand on.
+  [[nodiscard]] nlohmann::json data() const;
   /// 2 for the KV v2 shape, 1 for any other cacheable answer, 0 when not cacheable.
   [[nodiscard]] int kv_version() const noexcept { return kv_version_; }
   /// A 200 whose body is Vault's JSON envelope without a lease or auth: a static secret that may
@@ -60,9 +64,12 @@ class stored_answer {
   std::vector<std::pair<std::string, std::string>> headers_;
   std::string header_lines_;
   core::time_point fetched_at_;
-  nlohmann::json data_;
   bool well_formed_ = true;
   int kv_version_ = 0;
 };
+
+/// Overwrites every string value of `value` (recursively) in place, for a parsed secret map
+/// about to be freed. Keys are field names, not secrets; numbers and booleans are left alone.
+void cleanse_json(nlohmann::json& value) noexcept;
 
 }  // namespace sidecar::cache

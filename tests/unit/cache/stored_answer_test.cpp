@@ -90,3 +90,16 @@ TEST_CASE("stored_answer: only a 200 that is not Vault's JSON is ill-formed", "[
   CHECK(stored_answer{response(502, "<html>bad gateway</html>"), t0}.well_formed());
   CHECK(stored_answer{response(404, R"({"errors":[]})"), t0}.well_formed());
 }
+
+TEST_CASE("stored_answer: data is parsed anew on each call, each copy the caller's", "[cache]") {
+  const stored_answer answer{response(200, testing::kv2_body(R"({"password":"hunter2"})", 1)), t0};
+  auto first = answer.data();
+  first["password"] = "changed by the caller";
+  CHECK(answer.data() == nlohmann::json{{"password", "hunter2"}});
+}
+
+TEST_CASE("cleanse_json: empties every string value, nested ones too", "[cache]") {
+  auto map = nlohmann::json::parse(R"({"a":"secret","n":{"b":"deep","list":["x",1,true]},"k":7})");
+  cleanse_json(map);
+  CHECK(map == nlohmann::json::parse(R"({"a":"","n":{"b":"","list":["",1,true]},"k":7})"));
+}

@@ -30,8 +30,8 @@ result<dynamic_secret> dynamic_secret::parse(const vault::response& answer) {
   if (const auto it = body.find("renewable"); it != body.end() && it->is_boolean()) {
     out.renewable_ = it->get<bool>();
   }
-  if (const auto it = body.find("lease_duration"); it != body.end() && it->is_number()) {
-    // As parse_envelope: a number that is no lease duration (1e300, -1) is refused.
+  if (const auto it = body.find("lease_duration"); it != body.end() && !it->is_null()) {
+    // As parse_envelope: anything that is no lease duration (1e300, -1, "60") is refused.
     const auto seconds = vault::lease_duration_value(*it);
     if (!seconds) return vault::make_error_code(vault::errc::malformed_response);
     out.lease_duration_ = *seconds;

@@ -26,12 +26,13 @@ T field_or(const nlohmann::json& object, const char* key, T fallback) {
   }
 }
 
-// A number that is no lease duration is refused rather than converted: 1e300 into a long long
-// is undefined, and a negative or century-long TTL would corrupt every schedule built on it.
-// Anything but a number is tolerated as "no lease", like the other fields.
+// Absent or null is "no lease" (0). Anything else that is no lease duration is refused rather
+// than converted: 1e300 into a long long is undefined, a negative or century-long TTL would
+// corrupt every schedule built on it, and a string read as 0 would make a token look like one
+// that never expires, so it would never be renewed.
 std::optional<long long> lease_duration_field(const nlohmann::json& object) {
   const auto it = object.find("lease_duration");
-  if (it == object.end() || !it->is_number()) return 0;
+  if (it == object.end() || it->is_null()) return 0;
   return lease_duration_value(*it);
 }
 

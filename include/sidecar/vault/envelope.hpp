@@ -76,7 +76,7 @@ struct vault_error {
 
 /// The envelope of a 2xx answer with a JSON body. A non-2xx status yields classify()'s errc;
 /// a body that is not a JSON object, nests deeper than core::max_json_depth, or a lease_duration
-/// (top level or auth) that is a number but not lease_duration_value(), yields
+/// (top level or auth) that is present, not null and not lease_duration_value(), yields
 /// errc::malformed_response. A 204 yields an empty envelope.
 [[nodiscard]] result<envelope> parse_envelope(const response& answer);
 

@@ -68,7 +68,7 @@ TEST_CASE("dynamic_secret: a body without a data object is malformed", "[lease]"
 
 // Found by tests/fuzz/vault_response_fuzzer: 1e300 was converted to long long (undefined).
 TEST_CASE("dynamic_secret: a lease_duration that is no lease duration is malformed", "[lease]") {
-  for (const char* duration : {"1e300", "-1", "2.5", "9000000000000000000"}) {
+  for (const char* duration : {"1e300", "-1", "2.5", "9000000000000000000", R"("60")", "true"}) {
     INFO("lease_duration " << duration);
     const auto body =
         fmt::format(R"({{"lease_id":"x","lease_duration":{},"data":{{"u":"v"}}}})", duration);

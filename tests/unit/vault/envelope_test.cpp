@@ -73,7 +73,8 @@ TEST_CASE("parse_envelope: error statuses and bad bodies become errors", "[vault
 // a TTL of 9e18 s overflowed the token's schedule (seconds to nanoseconds).
 TEST_CASE("parse_envelope: a lease_duration that is no lease duration is malformed", "[vault]") {
   for (const char* duration : {"1e300", "-1e300", "-1", "1.5", "9000000000000000000",
-                               "18446744073709551615", "3153600001"}) {
+                               "18446744073709551615", "3153600001", R"("3600")", "true", "[]",
+                               "{}"}) {
     INFO("lease_duration " << duration);
     const std::string lease = std::string{R"({"lease_duration":)"} + duration + "}";
     CHECK(vault::parse_envelope(answer(200, lease)).error() == vault::errc::malformed_response);
@@ -88,8 +89,9 @@ TEST_CASE("parse_envelope: lease_duration from zero to a century is taken as sen
   const auto longest = vault::parse_envelope(answer(200, R"({"lease_duration":3153600000})"));
   REQUIRE(longest.has_value());
   CHECK(longest->lease_duration == vault::max_lease_duration);
-  // Not a number at all: tolerated as no lease, as every other field of the wrong type.
-  CHECK(vault::parse_envelope(answer(200, R"({"lease_duration":"3600"})"))->lease_duration == 0);
+  // Absent or null: no lease.
+  CHECK(vault::parse_envelope(answer(200, R"({"lease_duration":null})"))->lease_duration == 0);
+  CHECK(vault::parse_envelope(answer(200, R"({"renewable":false})"))->lease_duration == 0);
   const auto login =
       vault::parse_envelope(answer(200, R"({"auth":{"client_token":"t","lease_duration":60}})"));
   REQUIRE(login.has_value());

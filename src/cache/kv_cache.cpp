@@ -2,6 +2,7 @@
 #include <sidecar/cache/errc.hpp>
 #include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/vault/envelope.hpp>
 #include <sidecar/vault/errc.hpp>
 
 #include <algorithm>
@@ -15,7 +16,7 @@ namespace {
 
 // The sidecar's own token failing (revoked, expired), not the secret's permission.
 bool says_invalid_token(const stored_answer& answer) {
-  return answer.status() == 403 && answer.body().find("invalid token") != std::string_view::npos;
+  return vault::says_invalid_token(answer.status(), answer.body());
 }
 
 // judge_answer() for a stored answer: tells the sidecar's own invalid token from a policy 403.

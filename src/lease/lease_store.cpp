@@ -96,7 +96,7 @@ struct lease_store::fetch_outcome {
 };
 
 lease_store::lease_store(net::any_io_executor executor, vault::client& upstream,
-                         const vault::token_source& tokens, core::clock& clock,
+                         vault::token_source& tokens, core::clock& clock,
                          const config::database_config& config, lease_stats& stats,
                          retry_limits retry, core::uniform_source random)
     : executor_{std::move(executor)},
@@ -312,6 +312,10 @@ net::awaitable<lease_store::fetch_outcome> lease_store::fetch(path_entry& entry)
   if (!answer) {
     co_return fetch_outcome{
         .lease = {}, .refusal = {}, .error = answer.error(), .reason = answer.error().message()};
+  }
+  // Our token failing is the token manager's business now, not at its next renewal point.
+  if (vault::says_invalid_token(answer->status, answer->body.reveal())) {
+    tokens_.report_invalid_token();
   }
   auto secret = dynamic_secret::parse(*answer);
   if (!secret || secret->lease_duration() <= 0) {

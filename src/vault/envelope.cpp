@@ -77,6 +77,10 @@ errc classify(unsigned status, const std::vector<std::string>& messages) noexcep
   return errc::unexpected_status;
 }
 
+bool says_invalid_token(unsigned status, std::string_view body) noexcept {
+  return status == 403 && body.find("invalid token") != std::string_view::npos;
+}
+
 vault_error parse_error(const response& answer) {
   vault_error error{.status = answer.status, .messages = {}};
   if (!core::json_depth_within(answer.body.reveal())) return error;

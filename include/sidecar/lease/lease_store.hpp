@@ -83,10 +83,9 @@ using change_handler = std::function<void(const std::string& path, const nlohman
 /// once the lease has run out, requests get 503 until a retry succeeds.
 class lease_store final {
  public:
-  lease_store(net::any_io_executor executor, vault::client& upstream,
-              const vault::token_source& tokens, core::clock& clock,
-              const config::database_config& config, lease_stats& stats, retry_limits retry = {},
-              core::uniform_source random = core::make_random_source());
+  lease_store(net::any_io_executor executor, vault::client& upstream, vault::token_source& tokens,
+              core::clock& clock, const config::database_config& config, lease_stats& stats,
+              retry_limits retry = {}, core::uniform_source random = core::make_random_source());
   ~lease_store();
   lease_store(const lease_store&) = delete;
   lease_store& operator=(const lease_store&) = delete;
@@ -136,7 +135,7 @@ class lease_store final {
 
   net::any_io_executor executor_;
   vault::client& upstream_;
-  const vault::token_source& tokens_;
+  vault::token_source& tokens_;
   core::clock& clock_;
   config::database_config config_;
   lease_stats& stats_;

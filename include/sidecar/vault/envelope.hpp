@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sidecar::vault {
@@ -69,6 +70,11 @@ struct vault_error {
 
 /// How the sidecar must treat an error status: the classification is pure and total.
 [[nodiscard]] errc classify(unsigned status, const std::vector<std::string>& messages) noexcept;
+
+/// Whether an answer says the sidecar's own token failed (`403` with "invalid token": revoked,
+/// expired, used up) rather than the policy refusing the path. Pure; reads the raw body so
+/// callers need not parse it.
+[[nodiscard]] bool says_invalid_token(unsigned status, std::string_view body) noexcept;
 
 /// Vault's `errors[]` from an error body; empty when the body is not Vault's error shape (or
 /// nests deeper than core::max_json_depth).

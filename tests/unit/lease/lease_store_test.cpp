@@ -517,3 +517,30 @@ TEST_CASE("lease_store: a cancelled caller stops waiting while the fetch goes on
   CHECK((*patient)->status == 200);
   CHECK(h.vault.count(http::verb::get, app_target) == 1);
 }
+
+TEST_CASE("lease_store: a creds read refused with invalid token is reported to the token source",
+          "[lease]") {
+  harness h;
+  h.vault.add_role(app, 30, 60);
+  h.vault.push_fault(
+      app_target,
+      fault{.transport = {}, .status = 403, .body = R"({"errors":["permission denied"]})"});
+  h.vault.push_fault(app_target,
+                     fault{.transport = {},
+                           .status = 403,
+                           .body = R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* )"
+                                   R"(invalid token\n\n"]})"});
+  h.run([](harness& t) -> net::awaitable<void> {
+    // A policy refusal is the path's business, not the token's: passed on, nothing reported.
+    const auto policy = co_await t.store->async_get(app);
+    REQUIRE(policy.has_value());
+    CHECK(policy->status == 403);
+    CHECK(t.tokens.invalid_token_reports() == 0);
+    // Our token failing: passed on too, and the token manager hears of it at once.
+    const auto revoked = co_await t.store->async_get(app);
+    REQUIRE(revoked.has_value());
+    CHECK(revoked->status == 403);
+    CHECK(t.tokens.invalid_token_reports() == 1);
+    t.store->stop();
+  });
+}

@@ -9,8 +9,10 @@ using namespace sidecar;
 namespace {
 
 vault::response answer(unsigned status, std::string body) {
-  return {.status = status, .content_type = "application/json",
-          .body = core::secret_string{std::move(body)}, .headers = {}};
+  return {.status = status,
+          .content_type = "application/json",
+          .body = core::secret_string{std::move(body)},
+          .headers = {}};
 }
 
 }  // namespace
@@ -19,8 +21,9 @@ TEST_CASE("classify: tells invalid token from a plain permission denied", "[vaul
   using vault::errc;
   CHECK(vault::classify(403, {"1 error occurred:\n\t* permission denied\n\n"}) ==
         errc::permission_denied);
-  CHECK(vault::classify(403, {"2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"}) ==
-        errc::invalid_token);
+  CHECK(
+      vault::classify(403, {"2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"}) ==
+      errc::invalid_token);
   CHECK(vault::classify(400, {"invalid role or secret ID"}) == errc::bad_request);
   CHECK(vault::classify(404, {}) == errc::not_found);
   CHECK(vault::classify(429, {}) == errc::rate_limited);
@@ -72,9 +75,9 @@ TEST_CASE("parse_envelope: error statuses and bad bodies become errors", "[vault
 // Found by tests/fuzz/vault_response_fuzzer: 1e300 was converted to long long (undefined), and
 // a TTL of 9e18 s overflowed the token's schedule (seconds to nanoseconds).
 TEST_CASE("parse_envelope: a lease_duration that is no lease duration is malformed", "[vault]") {
-  for (const char* duration : {"1e300", "-1e300", "-1", "1.5", "9000000000000000000",
-                               "18446744073709551615", "3153600001", R"("3600")", "true", "[]",
-                               "{}"}) {
+  for (const char* duration :
+       {"1e300", "-1e300", "-1", "1.5", "9000000000000000000", "18446744073709551615", "3153600001",
+        R"("3600")", "true", "[]", "{}"}) {
     INFO("lease_duration " << duration);
     const std::string lease = std::string{R"({"lease_duration":)"} + duration + "}";
     CHECK(vault::parse_envelope(answer(200, lease)).error() == vault::errc::malformed_response);
@@ -113,8 +116,16 @@ TEST_CASE("parse_envelope: an answer nesting deeper than max_json_depth is malfo
 }
 
 TEST_CASE("vault_error: summary folds Vault's multi-line messages into one line", "[vault]") {
-  const auto error = vault::parse_error(
-      answer(403, R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]})"));
+  const auto error = vault::parse_error(answer(
+      403, R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]})"));
   CHECK(error.summary() == "403: 2 errors occurred: * permission denied * invalid token");
   CHECK(vault::parse_error(answer(502, "not json")).messages.empty());
+}
+
+TEST_CASE("says_invalid_token: only a 403 naming invalid token is the token's failure", "[vault]") {
+  CHECK(vault::says_invalid_token(403, R"({"errors":["permission denied","invalid token"]})"));
+  CHECK_FALSE(
+      vault::says_invalid_token(403, R"({"errors":["1 error occurred: permission denied"]})"));
+  CHECK_FALSE(vault::says_invalid_token(400, R"({"errors":["invalid token"]})"));
+  CHECK_FALSE(vault::says_invalid_token(200, R"({"data":{"note":"invalid token"}})"));
 }

@@ -121,9 +121,10 @@ class client {
   client_result<dynamic_creds> dynamic(const std::string& path);
 
   /// Calls `callback(name_or_path, data)` whenever a refresh brings a KV secret different from
-  /// what was held, or creds become current (the first creds of a path, then each rotation). `name_or_path` is a [secrets] name or a
-  /// Vault path without "/v1/"; a subscribed path is kept read (and its creds fetched) so the
-  /// change is noticed without a caller reading it. May be called before or after start().
+  /// what was held, or creds become current (the first creds of a path, then each rotation).
+  /// `name_or_path` is a [secrets] name or a Vault path without "/v1/"; a subscribed path is kept
+  /// read (and its creds fetched) so the change is noticed without a caller reading it. May be
+  /// called before or after start().
   void on_change(std::string name_or_path, change_callback callback);
 
   /// The token's state (status ok / degraded / lost, TTL left, renewal counters, last error).

@@ -67,8 +67,10 @@ void harden_process(const config::security_config& security) {
   std::signal(SIGPIPE, SIG_IGN);
   if (security.lock_memory) {
     if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
-      log->error("[security] lock_memory: mlockall failed: {} (raise LimitMEMLOCK / "
-                 "RLIMIT_MEMLOCK or grant CAP_IPC_LOCK)", std::strerror(errno));
+      log->error(
+          "[security] lock_memory: mlockall failed: {} (raise LimitMEMLOCK / "
+          "RLIMIT_MEMLOCK or grant CAP_IPC_LOCK)",
+          std::strerror(errno));
     } else {
       log->info("[security] lock_memory: all memory locked in RAM");
     }

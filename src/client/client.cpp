@@ -75,8 +75,9 @@ client::~client() {
 template <class T>
 T client::wait_on_engine(net::awaitable<T> task) {
   if (!own_io_ || std::this_thread::get_id() == thread_.get_id()) {
-    return failure(client_errc::wrong_thread, "a blocking call needs the own-thread mode, "
-                                              "from a thread other than the client's");
+    return failure(client_errc::wrong_thread,
+                   "a blocking call needs the own-thread mode, "
+                   "from a thread other than the client's");
   }
   if (!thread_.joinable()) {
     if (stopped_) return failure(client_errc::stopped, "the client is stopped");
@@ -84,7 +85,6 @@ T client::wait_on_engine(net::awaitable<T> task) {
   }
   return net::co_spawn(engine_, std::move(task), net::use_future).get();
 }
-
 
 client_result<std::unique_ptr<client>> client::from_file(const std::string& path) {
   auto loaded = config::load(path, config::process_environment());
@@ -129,12 +129,10 @@ net::awaitable<client_result<void>> client::start_on_engine() {
     lease_stats_ = std::make_unique<lease::lease_stats>();
     leases_ = std::make_unique<lease::lease_store>(engine_, *upstream_, *tokens_, clock_,
                                                    config_.database, *lease_stats_);
-    cache_->on_change([this](const std::string& key, const nlohmann::json& data) {
-      notify(false, key, data);
-    });
-    leases_->on_change([this](const std::string& path, const nlohmann::json& data) {
-      notify(true, path, data);
-    });
+    cache_->on_change(
+        [this](const std::string& key, const nlohmann::json& data) { notify(false, key, data); });
+    leases_->on_change(
+        [this](const std::string& path, const nlohmann::json& data) { notify(true, path, data); });
   }
   if (auto login = co_await tokens_->async_login(); !login) {
     // A refusal is final (the token manager never sends a second login); the caller decides.
@@ -160,8 +158,7 @@ net::awaitable<client_result<nlohmann::json>> client::async_kv(std::string path)
 }
 
 net::awaitable<client_result<dynamic_creds>> client::async_dynamic(std::string path) {
-  co_return co_await net::co_spawn(engine_, dynamic_on_engine(std::move(path)),
-                                   net::use_awaitable);
+  co_return co_await net::co_spawn(engine_, dynamic_on_engine(std::move(path)), net::use_awaitable);
 }
 
 client_result<nlohmann::json> client::kv(const std::string& path) {
@@ -194,8 +191,7 @@ net::awaitable<client_result<dynamic_creds>> client::dynamic_on_engine(std::stri
     co_return vault_failure(got->status, got->content_type, got->body.reveal());
   }
   auto envelope = nlohmann::json::parse(got->body.reveal(), nullptr, false);
-  if (!envelope.is_object() || !envelope.contains("data") ||
-      !envelope["data"].is_object()) {
+  if (!envelope.is_object() || !envelope.contains("data") || !envelope["data"].is_object()) {
     co_return failure(vault::errc::malformed_response, "creds answer without a data object");
   }
   dynamic_creds creds{std::move(envelope["data"]), envelope.value("lease_duration", 0LL)};
@@ -203,18 +199,18 @@ net::awaitable<client_result<dynamic_creds>> client::dynamic_on_engine(std::stri
 }
 
 void client::on_change(std::string name_or_path, change_callback callback) {
-  net::dispatch(engine_, [this, name = std::move(name_or_path),
-                          callback = std::move(callback)]() mutable {
-    std::string path = name;
-    for (const auto& [secret, secret_path] : config_.secrets) {
-      if (secret == name) path = secret_path;
-    }
-    path = without_v1(std::move(path));
-    const bool dynamic = is_dynamic_path(path);
-    subscriptions_.push_back({std::move(name), std::move(path), dynamic, std::move(callback)});
-    // Read the new path now rather than at the next pass.
-    if (wake_subscriptions_) wake_subscriptions_->cancel();
-  });
+  net::dispatch(
+      engine_, [this, name = std::move(name_or_path), callback = std::move(callback)]() mutable {
+        std::string path = name;
+        for (const auto& [secret, secret_path] : config_.secrets) {
+          if (secret == name) path = secret_path;
+        }
+        path = without_v1(std::move(path));
+        const bool dynamic = is_dynamic_path(path);
+        subscriptions_.push_back({std::move(name), std::move(path), dynamic, std::move(callback)});
+        // Read the new path now rather than at the next pass.
+        if (wake_subscriptions_) wake_subscriptions_->cancel();
+      });
 }
 
 void client::notify(bool dynamic, const std::string& path, const nlohmann::json& data) {
@@ -257,11 +253,11 @@ net::awaitable<void> client::keep_subscriptions() {
 net::awaitable<void> client::keep_token() {
   const auto outcome = co_await tokens_->run();
   if (outcome) {
-    log()->warn("token lost: Vault is no longer called; cached KV answers are served until they "
-                "expire (auth.on_renew_failure = serve_cached)");
+    log()->warn(
+        "token lost: Vault is no longer called; cached KV answers are served until they "
+        "expire (auth.on_renew_failure = serve_cached)");
   } else if (outcome.error() == auth::errc::token_lost) {
-    log()->error("token lost ({}); the client does not log in again",
-                 tokens_->stats().last_error);
+    log()->error("token lost ({}); the client does not log in again", tokens_->stats().last_error);
   }
 }
 

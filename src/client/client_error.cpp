@@ -46,8 +46,7 @@ std::string client_error::message() const {
   return text;
 }
 
-void throw_exception_from_error(const client_error& error,
-                                const boost::source_location& location) {
+void throw_exception_from_error(const client_error& error, const boost::source_location& location) {
   boost::throw_exception(boost::system::system_error{error.code, error.message()}, location);
 }
 

@@ -39,8 +39,9 @@ string_response failure_response(const error_code& ec) {
     return error_response(504, "Vault did not answer within vault.request_timeout");
   }
   if (ec == cache::errc::no_token || ec == lease::errc::no_token) {
-    return error_response(503, "vault-sidecar holds no valid Vault token and has nothing cached "
-                               "for this path");
+    return error_response(503,
+                          "vault-sidecar holds no valid Vault token and has nothing cached "
+                          "for this path");
   }
   if (ec == lease::errc::stopped) return error_response(503, "vault-sidecar is shutting down");
   if (ec.category() == vault::error_category()) {
@@ -132,7 +133,8 @@ net::awaitable<handler_answer> forwarding_handler::read_kv(const string_request&
     answer.add_field("X-Cache", cache::to_string(cached.state));
     std::array<char, 24> age{};
     const auto end = std::to_chars(age.data(), age.data() + age.size(), cached.age_seconds).ptr;
-    answer.add_field("Age", std::string_view{age.data(), static_cast<std::size_t>(end - age.data())});
+    answer.add_field("Age",
+                     std::string_view{age.data(), static_cast<std::size_t>(end - age.data())});
     co_return answer;
   }
   auto answer = relay(cached.status(), cached.content_type(), cached.body());

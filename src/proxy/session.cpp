@@ -85,9 +85,8 @@ net::awaitable<bool> session<Protocol>::async_write(const ready_answer& answer, 
   stream_.expires_after(context_.limits.write_timeout);
   answer.serialise_head(head_, version, keep_alive);
   // One gathered write of the head and the held body; a HEAD answer stops after the head.
-  const std::array<net::const_buffer, 2> buffers{net::buffer(head_),
-                                                 net::buffer(answer.body().data(),
-                                                             head ? 0 : answer.body().size())};
+  const std::array<net::const_buffer, 2> buffers{
+      net::buffer(head_), net::buffer(answer.body().data(), head ? 0 : answer.body().size())};
   auto [ec, _] = co_await net::async_write(stream_, buffers, use_result);
   co_return !ec;
 }
@@ -110,7 +109,7 @@ net::awaitable<bool> session<Protocol>::async_write_answer(
                  decision.target.path, ready->status(), to_string(kind),
                  milliseconds_since(started));
     }
-    co_return written && keep_alive;
+    co_return written&& keep_alive;
   }
 
   auto& response = std::get<string_response>(answer);
@@ -131,10 +130,10 @@ net::awaitable<bool> session<Protocol>::async_write_answer(
   const bool written = co_await async_write(response, head);
   core::cleanse(response.body());
   if (log->should_log(spdlog::level::debug)) {
-    log->debug("request {} {} -> {} ({}, {:.1f} ms)", request.method_string(),
-               decision.target.path, status, to_string(kind), milliseconds_since(started));
+    log->debug("request {} {} -> {} ({}, {:.1f} ms)", request.method_string(), decision.target.path,
+               status, to_string(kind), milliseconds_since(started));
   }
-  co_return written && response.keep_alive();
+  co_return written&& response.keep_alive();
 }
 
 template <class Protocol>

@@ -20,12 +20,12 @@ using core::duration;
 
 struct vault_config {
   std::string address = "https://127.0.0.1:8200";  ///< [VAULT_ADDR]; scheme, host, port
-  std::string ca_cert;                              ///< PEM bundle path [VAULT_CACERT]
-  std::string client_cert;                          ///< mTLS [VAULT_CLIENT_CERT]
-  std::string client_key;                           ///< [VAULT_CLIENT_KEY]
-  std::string tls_server_name;                      ///< SNI / verify name [VAULT_TLS_SERVER_NAME]
-  bool tls_skip_verify = false;                     ///< [VAULT_SKIP_VERIFY]
-  std::string namespace_;                           ///< X-Vault-Namespace [VAULT_NAMESPACE]
+  std::string ca_cert;                             ///< PEM bundle path [VAULT_CACERT]
+  std::string client_cert;                         ///< mTLS [VAULT_CLIENT_CERT]
+  std::string client_key;                          ///< [VAULT_CLIENT_KEY]
+  std::string tls_server_name;                     ///< SNI / verify name [VAULT_TLS_SERVER_NAME]
+  bool tls_skip_verify = false;                    ///< [VAULT_SKIP_VERIFY]
+  std::string namespace_;                          ///< X-Vault-Namespace [VAULT_NAMESPACE]
   duration request_timeout = 10s;
   int max_retries = 3;  ///< reads only: connect errors, 412, 429, 5xx except 501
 };

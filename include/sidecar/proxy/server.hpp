@@ -38,11 +38,11 @@ namespace sidecar::proxy {
 /// Thread affinity: the server runs on `executor` (an io_context served by `listener.threads`
 /// threads); acceptors and the session table live on the server's strand, each session on its
 /// own strand when `threads` > 1 and straight on `executor` with one thread, where a strand
-/// only adds a queue and a post to every completion (measured: callgrind). start() before running the io_context; stop() and apply_policy() from any thread.
-/// Destroy the server only once the io_context has run out of work after stop().
-/// Cancellation: stop() closes the acceptors, lets in-flight requests finish within
-/// `shutdown_grace`, then cancels what is left. Errors: start() returns proxy::errc or the
-/// system error of socket(), bind() or listen().
+/// only adds a queue and a post to every completion (measured: callgrind). start() before running
+/// the io_context; stop() and apply_policy() from any thread. Destroy the server only once the
+/// io_context has run out of work after stop(). Cancellation: stop() closes the acceptors, lets
+/// in-flight requests finish within `shutdown_grace`, then cancels what is left. Errors: start()
+/// returns proxy::errc or the system error of socket(), bind() or listen().
 class server final {
  public:
   server(net::any_io_executor executor, config::listener_config listener,

@@ -44,7 +44,8 @@ void cleanse_json(nlohmann::json& value) noexcept;
 
 /// The secret's map in a Vault answer body (`{"data": ...}` envelope): `data.data` when `data`
 /// holds `data` beside a `metadata` object (KV v2), else `data`. Nothing when the body is not
-/// such an envelope or nests deeper than core::max_json_depth. For dynamic creds, whose lease_store answer is the envelope as text.
+/// such an envelope or nests deeper than core::max_json_depth. For dynamic creds, whose lease_store
+/// answer is the envelope as text.
 [[nodiscard]] std::optional<nlohmann::json> secret_map_of(std::string_view body);
 
 /// The [secrets] names configured with `vault_path`. `vault_path` may come as the cache spells a

@@ -25,13 +25,14 @@ string_response control_handler::answer(const string_request& request, fault_dec
   const auto path = target.substr(0, target.find('?'));
   vault_reply reply;
   try {
-    const auto body = request.body().empty() ? nlohmann::json{} : nlohmann::json::parse(request.body());
+    const auto body =
+        request.body().empty() ? nlohmann::json{} : nlohmann::json::parse(request.body());
     reply = handle(request.method_string(), path, body);
   } catch (const std::exception& e) {  // malformed JSON or a field of the wrong type
     reply = error_reply(400, {e.what()});
   }
-  core::logger("vault-double")->info("control {} {} {}", request.method_string(), path,
-                                     reply.status);
+  core::logger("vault-double")
+      ->info("control {} {} {}", request.method_string(), path, reply.status);
   string_response response{http::status::ok, request.version()};
   response.result(reply.status);
   if (!reply.body.is_null()) {
@@ -57,8 +58,11 @@ vault_reply control_handler::handle(std::string_view method, std::string_view pa
   if (method == "GET" && path == "/control/requests") {
     auto list = nlohmann::json::array();
     for (const auto& r : target_.requests()) {
-      list.push_back({{"method", r.method}, {"path", r.path}, {"query", r.query},
-                      {"token", r.token}, {"status", r.status}});
+      list.push_back({{"method", r.method},
+                      {"path", r.path},
+                      {"query", r.query},
+                      {"token", r.token},
+                      {"status", r.status}});
     }
     return ok(std::move(list));
   }
@@ -102,9 +106,9 @@ vault_reply control_handler::handle(std::string_view method, std::string_view pa
     return ok({{"secret_id", target_.add_secret_id(body.at("role").get<std::string>(),
                                                    field<std::string>(body, "secret_id", ""))}});
   } else if (path == "/control/token") {
-    return ok({{"token", target_.create_token(
-                             field(body, "policies", std::vector<std::string>{}),
-                             field(body, "ttl", 3600LL), field(body, "renewable", true))}});
+    return ok({{"token",
+                target_.create_token(field(body, "policies", std::vector<std::string>{}),
+                                     field(body, "ttl", 3600LL), field(body, "renewable", true))}});
   } else if (path == "/control/seed") {
     target_.apply_seed(body);
   } else {

@@ -26,8 +26,8 @@ namespace {
 using namespace std::chrono_literals;
 using namespace net::experimental::awaitable_operators;
 
-constexpr auto idle_timeout = 60s;       // a keep-alive connection may sit idle this long
-constexpr auto io_timeout = 30s;         // one handshake, write or shutdown
+constexpr auto idle_timeout = 60s;  // a keep-alive connection may sit idle this long
+constexpr auto io_timeout = 30s;    // one handshake, write or shutdown
 constexpr std::uint64_t body_limit = 1U << 20U;
 
 // Keeps a connection's lowest layer findable by close_connections() while it is alive.
@@ -126,8 +126,7 @@ void log_failure(std::exception_ptr failure) {
 }  // namespace
 
 double_server::double_server(net::io_context& io, request_handler& handler,
-                             const tcp::endpoint& endpoint,
-                             std::shared_ptr<net::ssl::context> tls)
+                             const tcp::endpoint& endpoint, std::shared_ptr<net::ssl::context> tls)
     : io_{io}, handler_{handler}, tls_{std::move(tls)}, acceptor_{io}, endpoint_{endpoint} {
   open();
   endpoint_ = acceptor_.local_endpoint();  // the real port when asked for port 0

@@ -5,7 +5,8 @@
 namespace sidecar::testing {
 
 void fault_plan::fail_next(std::string prefix, int count, unsigned status, std::string message) {
-  if (count > 0) counted_.push_back({std::move(prefix), count, status, std::move(message), std::nullopt});
+  if (count > 0)
+    counted_.push_back({std::move(prefix), count, status, std::move(message), std::nullopt});
 }
 
 void fault_plan::set_delay(std::string prefix, std::chrono::milliseconds delay) {

@@ -33,8 +33,9 @@ vault_reply lease_store::creds(const std::string& role_name, const std::string& 
   const auto now = clock_.now();
   const auto& spec = role->second;
   const auto ttl = calculate_ttl(0, spec.default_ttl, 0, spec.max_ttl, now, now).ttl;
-  const auto epoch = std::chrono::duration_cast<std::chrono::seconds>(
-                         clock_.wall_now().time_since_epoch()).count();
+  const auto epoch =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.wall_now().time_since_epoch())
+          .count();
   // Vault's default username template: v-{{display_name|truncate 8}}-{{role|truncate 8}}-
   // {{random 20}}-{{unix_time}}.
   database_user user{
@@ -111,9 +112,9 @@ vault_reply lease_store::lookup(std::string_view path_id, const vault_request& r
       {"expire_time", rfc3339(to_wall(clock_, entry.expires))},
       {"id", id},
       {"issue_time", rfc3339(to_wall(clock_, entry.issued))},
-      {"last_renewal",
-       entry.last_renewal ? nlohmann::json(rfc3339(to_wall(clock_, *entry.last_renewal)))
-                          : nlohmann::json(nullptr)},
+      {"last_renewal", entry.last_renewal
+                           ? nlohmann::json(rfc3339(to_wall(clock_, *entry.last_renewal)))
+                           : nlohmann::json(nullptr)},
       {"path", entry.path},
       {"renewable", entry.role.renewable},
       {"ttl", core::whole_seconds_between(clock_.now(), entry.expires)},

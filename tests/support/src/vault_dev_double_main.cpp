@@ -56,25 +56,26 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   po::options_description description{"vault-dev-double options"};
-  description.add_options()
-      ("help", "show this help")
-      ("listen", po::value<std::string>()->default_value("127.0.0.1:0"), "Vault API address")
-      ("port-file", po::value<std::string>(), "write the Vault API port here")
-      ("control-listen", po::value<std::string>()->default_value("127.0.0.1:0"),
-       "control API address (plain HTTP)")
-      ("control-port-file", po::value<std::string>(), "write the control API port here")
-      ("seed", po::value<std::string>(), "JSON seed file (mounts, secrets, roles, policies)")
-      ("tls-cert", po::value<std::string>(), "server certificate chain (PEM)")
-      ("tls-key", po::value<std::string>(), "server private key (PEM)")
-      ("tls-self-signed", po::value<std::string>(),
-       "generate ca.pem, server.pem, server-key.pem, client.pem, client-key.pem in DIR and serve TLS")
-      ("require-client-cert", "require client certificates (signed by the self-signed CA or --tls-client-ca)")
-      ("tls-client-ca", po::value<std::string>(), "CA file for client certificates (implies mTLS)")
-      ("postgres", po::value<std::string>(),
-       "mint database creds as real roles on this PostgreSQL (libpq connection string)")
-      ("postgres-file", po::value<std::string>(),
-       "like --postgres, the connection string read from a file (scripts/postgres.sh's DIR/conninfo)")
-      ("log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error");
+  description.add_options()("help", "show this help")(
+      "listen", po::value<std::string>()->default_value("127.0.0.1:0"), "Vault API address")(
+      "port-file", po::value<std::string>(), "write the Vault API port here")(
+      "control-listen", po::value<std::string>()->default_value("127.0.0.1:0"),
+      "control API address (plain HTTP)")("control-port-file", po::value<std::string>(),
+                                          "write the control API port here")(
+      "seed", po::value<std::string>(), "JSON seed file (mounts, secrets, roles, policies)")(
+      "tls-cert", po::value<std::string>(), "server certificate chain (PEM)")(
+      "tls-key", po::value<std::string>(), "server private key (PEM)")(
+      "tls-self-signed", po::value<std::string>(),
+      "generate ca.pem, server.pem, server-key.pem, client.pem, client-key.pem in DIR and serve "
+      "TLS")("require-client-cert",
+             "require client certificates (signed by the self-signed CA or --tls-client-ca)")(
+      "tls-client-ca", po::value<std::string>(), "CA file for client certificates (implies mTLS)")(
+      "postgres", po::value<std::string>(),
+      "mint database creds as real roles on this PostgreSQL (libpq connection string)")(
+      "postgres-file", po::value<std::string>(),
+      "like --postgres, the connection string read from a file (scripts/postgres.sh's "
+      "DIR/conninfo)")("log-level", po::value<std::string>()->default_value("info"),
+                       "trace|debug|info|warn|error");
 
   try {
     po::variables_map args;
@@ -99,21 +100,25 @@ int main(int argc, char** argv) {
       options.seed = nlohmann::json::parse(in);
     }
     if (args.count("tls-self-signed")) {
-      const auto files = sidecar::testing::make_self_signed(args["tls-self-signed"].as<std::string>());
+      const auto files =
+          sidecar::testing::make_self_signed(args["tls-self-signed"].as<std::string>());
       options.tls = sidecar::testing::tls_files{files.server_cert, files.server_key, {}};
       if (args.count("require-client-cert")) options.tls->client_ca_file = files.ca_cert;
     } else if (args.count("tls-cert") || args.count("tls-key")) {
       if (!args.count("tls-cert") || !args.count("tls-key")) {
         throw std::invalid_argument{"--tls-cert and --tls-key go together"};
       }
-      options.tls = sidecar::testing::tls_files{args["tls-cert"].as<std::string>(),
-                                                args["tls-key"].as<std::string>(), {}};
+      options.tls = sidecar::testing::tls_files{
+          args["tls-cert"].as<std::string>(), args["tls-key"].as<std::string>(), {}};
     } else if (args.count("require-client-cert") || args.count("tls-client-ca")) {
-      throw std::invalid_argument{"client certificates need TLS (--tls-cert/--tls-key or --tls-self-signed)"};
+      throw std::invalid_argument{
+          "client certificates need TLS (--tls-cert/--tls-key or --tls-self-signed)"};
     }
-    if (args.count("tls-client-ca")) options.tls->client_ca_file = args["tls-client-ca"].as<std::string>();
+    if (args.count("tls-client-ca"))
+      options.tls->client_ca_file = args["tls-client-ca"].as<std::string>();
     if (args.count("require-client-cert") && options.tls->client_ca_file.empty()) {
-      throw std::invalid_argument{"--require-client-cert needs --tls-client-ca or --tls-self-signed"};
+      throw std::invalid_argument{
+          "--require-client-cert needs --tls-client-ca or --tls-self-signed"};
     }
 
     if (args.count("postgres") && args.count("postgres-file")) {

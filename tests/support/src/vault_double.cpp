@@ -19,9 +19,11 @@ namespace {
 // "127.0.0.1:8200", "[::1]:0", "localhost:0" (resolved as loopback).
 tcp::endpoint parse_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument{"listen address needs a port: " + listen};
+  if (colon == std::string::npos)
+    throw std::invalid_argument{"listen address needs a port: " + listen};
   auto host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host == "localhost") host = "127.0.0.1";
   const auto port = static_cast<unsigned short>(std::stoul(listen.substr(colon + 1)));
   return {net::ip::make_address(host), port};
@@ -206,7 +208,8 @@ void vault_double::apply_seed(const nlohmann::json& seed) {
                               .secret_id_ttl = role.value("secret_id_ttl", 0LL),
                               .bind_secret_id = role.value("bind_secret_id", true),
                               .renewable = role.value("renewable", true)};
-      add_approle(spec, role.value("role_id", std::string{}), role.value("secret_id", std::string{}));
+      add_approle(spec, role.value("role_id", std::string{}),
+                  role.value("secret_id", std::string{}));
       for (const auto& extra : strings(role.value("extra_secret_ids", nlohmann::json{}))) {
         add_secret_id(spec.name, extra);
       }

@@ -53,8 +53,9 @@ std::optional<vault_request> vault_http_handler::parse(const string_request& req
     const auto amp = query.find('&');
     const auto pair = query.substr(0, amp);
     const auto eq = pair.find('=');
-    parsed.query.insert_or_assign(url_decode(pair.substr(0, eq)),
-                                  eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
+    parsed.query.insert_or_assign(
+        url_decode(pair.substr(0, eq)),
+        eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
   }
   if (!request.body().empty()) {
@@ -85,8 +86,7 @@ void vault_http_handler::dropped(const string_request& request) {
   record(request, 0);
 }
 
-string_response vault_http_handler::answer(const string_request& request,
-                                           fault_decision decision) {
+string_response vault_http_handler::answer(const string_request& request, fault_decision decision) {
   vault_reply reply;
   std::lock_guard lock{state_.mutex};
   --state_.in_flight;
@@ -96,8 +96,8 @@ string_response vault_http_handler::answer(const string_request& request,
     try {
       reply = vault_api{state_}.handle(*parsed);
     } catch (const std::exception& e) {
-      core::logger("vault-double")->error("{} {}: {}", request.method_string(),
-                                          path_of(request.target()), e.what());
+      core::logger("vault-double")
+          ->error("{} {}: {}", request.method_string(), path_of(request.target()), e.what());
       reply = error_reply(500, {"internal error"});
     }
   }
@@ -112,8 +112,9 @@ void vault_http_handler::record(const string_request& request, unsigned status) 
                                            .query = std::string{query_of(target)},
                                            .token = token_of(request),
                                            .status = status});
-  core::logger("vault-double")->info("{} {} {}", request.method_string(), path_of(target),
-                                     status == 0 ? std::string{"dropped"} : std::to_string(status));
+  core::logger("vault-double")
+      ->info("{} {} {}", request.method_string(), path_of(target),
+             status == 0 ? std::string{"dropped"} : std::to_string(status));
 }
 
 }  // namespace sidecar::testing

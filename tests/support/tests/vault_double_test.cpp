@@ -41,9 +41,10 @@ std::string login(unsigned short port, const std::string& role_id, const std::st
 
 // A fresh directory under the system temp dir, removed with the object.
 struct temp_dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("vault-double-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("vault-double-" + std::to_string(::getpid()) + "-" +
+       std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
   temp_dir() { std::filesystem::create_directories(path); }
   ~temp_dir() { std::filesystem::remove_all(path); }
 };
@@ -117,8 +118,9 @@ TEST_CASE("vault_double: serves the seeded demo over HTTP with keep-alive", "[va
   vault_double vault{{.seed = demo_seed()}};
   CHECK(vault.address() == "http://127.0.0.1:" + std::to_string(vault.port()));
   test_client client{vault.port()};
-  auto reply = client.send("POST", "/v1/auth/approle/login",
-                           R"({"role_id":"6e3d9c1a-5f0b-4c7e-9a2d-demo00role01","secret_id":"b7f4e2c9-1d8a-4e6b-8c3f-demo0secret1"})");
+  auto reply = client.send(
+      "POST", "/v1/auth/approle/login",
+      R"({"role_id":"6e3d9c1a-5f0b-4c7e-9a2d-demo00role01","secret_id":"b7f4e2c9-1d8a-4e6b-8c3f-demo0secret1"})");
   REQUIRE(reply.status == 200);
   CHECK(reply.content_type == "application/json");
   CHECK(reply.keep_alive);
@@ -235,7 +237,8 @@ TEST_CASE("vault_double: a manual clock expires tokens and leases without sleepi
   clock.advance(3600s);
   const auto reply = send_once(vault.port(), "GET", "/v1/auth/token/lookup-self", {}, token);
   CHECK(reply.status == 403);
-  CHECK(reply.json()["errors"][0] == "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n");
+  CHECK(reply.json()["errors"][0] ==
+        "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n");
 }
 
 TEST_CASE("vault_double: revoke_all_tokens invalidates every token", "[vault_double]") {
@@ -295,10 +298,13 @@ TEST_CASE("vault_double: the control API injects faults, writes secrets and repo
   REQUIRE(control != 0);
   REQUIRE(control != vault.port());
 
-  CHECK(send_once(control, "POST", "/control/fail", R"({"prefix":"/v1/sys/health","count":1,"status":502})").status == 204);
+  CHECK(send_once(control, "POST", "/control/fail",
+                  R"({"prefix":"/v1/sys/health","count":1,"status":502})")
+            .status == 204);
   CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 502);
   CHECK(send_once(control, "POST", "/control/kv",
-                  R"({"mount":"kv-demo","path":"sample","data":{"password":"rotated"}})").status == 204);
+                  R"({"mount":"kv-demo","path":"sample","data":{"password":"rotated"}})")
+            .status == 204);
   const auto token = login(vault.port(), "6e3d9c1a-5f0b-4c7e-9a2d-demo00role01",
                            "b7f4e2c9-1d8a-4e6b-8c3f-demo0secret1");
   const auto secret = send_once(vault.port(), "GET", "/v1/kv-demo/data/sample", {}, token).json();
@@ -329,8 +335,10 @@ TEST_CASE("vault_double: the control API injects faults, writes secrets and repo
   CHECK(send_once(vault.port(), "GET", "/v1/auth/token/lookup-self", {}, token).status == 403);
   const auto minted = send_once(control, "POST", "/control/secret-id", R"({"role":"demo"})").json();
   CHECK(login(vault.port(), "6e3d9c1a-5f0b-4c7e-9a2d-demo00role01",
-              minted["secret_id"].get<std::string>()).starts_with("hvs."));
-  CHECK(send_once(control, "POST", "/control/kv", R"({"mount":"nope","path":"x","data":{}})").status == 400);
+              minted["secret_id"].get<std::string>())
+            .starts_with("hvs."));
+  CHECK(send_once(control, "POST", "/control/kv", R"({"mount":"nope","path":"x","data":{}})")
+            .status == 400);
   CHECK(send_once(control, "POST", "/control/nothing").status == 404);
 }
 
@@ -390,10 +398,11 @@ TEST_CASE("vault_double: the control API takes corrupt modes and refuses unknown
           "[vault_double]") {
   vault_double vault{{.control_listen = "127.0.0.1:0"}};
   CHECK(send_once(vault.control_port(), "POST", "/control/corrupt",
-                  R"({"prefix":"/v1/sys/health","count":1,"mode":"reset-mid-body"})").status == 204);
+                  R"({"prefix":"/v1/sys/health","count":1,"mode":"reset-mid-body"})")
+            .status == 204);
   CHECK(raw_exchange(vault.port(), health_request).end == ending::reset);
-  const auto refused = send_once(vault.control_port(), "POST", "/control/corrupt",
-                                 R"({"mode":"sideways"})");
+  const auto refused =
+      send_once(vault.control_port(), "POST", "/control/corrupt", R"({"mode":"sideways"})");
   CHECK(refused.status == 400);
   CHECK(refused.body.find("sideways") != std::string::npos);
   CHECK(send_once(vault.port(), "GET", "/v1/sys/health").status == 200);
@@ -427,8 +436,8 @@ TEST_CASE("vault_double: use_certificate serves a new certificate on new connect
   temp_dir first_dir, second_dir;
   const auto first = make_self_signed(first_dir.path);
   const auto second = make_self_signed(second_dir.path);  // another CA
-  vault_double vault{{.tls = tls_files{first.server_cert, first.server_key, {}},
-                      .control_listen = "127.0.0.1:0"}};
+  vault_double vault{
+      {.tls = tls_files{first.server_cert, first.server_key, {}}, .control_listen = "127.0.0.1:0"}};
   const auto trusting = [](const std::string& ca) {
     auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
     context->load_verify_file(ca);
@@ -451,8 +460,8 @@ TEST_CASE("vault_double: use_certificate serves a new certificate on new connect
   test_client back{vault.port(), first_ca.get()};
   CHECK(back.send("GET", "/v1/sys/health").status == 200);
 
-  const auto missing = json{{"cert_file", first_dir.path / "nope.pem"},
-                            {"key_file", first.server_key}};
+  const auto missing =
+      json{{"cert_file", first_dir.path / "nope.pem"}, {"key_file", first.server_key}};
   CHECK(send_once(vault.control_port(), "POST", "/control/tls", missing.dump()).status == 400);
   test_client still{vault.port(), first_ca.get()};  // a refused swap changes nothing
   CHECK(still.send("GET", "/v1/sys/health").status == 200);

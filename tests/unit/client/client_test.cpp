@@ -42,12 +42,11 @@ class fixture {
     vault.add_kv_mount("kv1", 1);
     vault.put_kv("kv", "app", {{"password", "first"}});
     vault.put_kv("kv1", "app", {{"api_key", "v1-value"}});
-    vault.add_policy("app", {{"kv/*", {"read", "list"}},
-                             {"kv1/*", {"read"}},
-                             {"database/creds/*", {"read"}}});
+    vault.add_policy(
+        "app", {{"kv/*", {"read", "list"}}, {"kv1/*", {"read"}}, {"database/creds/*", {"read"}}});
     vault.add_database_role({.name = "app-role", .default_ttl = creds_ttl, .max_ttl = 86400});
-    const auto creds = vault.add_approle({.name = "app", .policies = {"app"},
-                                          .token_ttl = token_ttl, .token_max_ttl = 86400});
+    const auto creds = vault.add_approle(
+        {.name = "app", .policies = {"app"}, .token_ttl = token_ttl, .token_max_ttl = 86400});
     static std::atomic<int> counter{0};
     dir_ = std::filesystem::temp_directory_path() /
            ("sidecar-client-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
@@ -248,15 +247,15 @@ TEST_CASE("client: renews the token at 4/5 of its TTL", "[client]") {
   CHECK(f.vault.count("POST", "/v1/auth/approle/login") == 1);
 }
 
-TEST_CASE("client: a revoked token is lost under policy exit, with no second login",
-          "[client]") {
+TEST_CASE("client: a revoked token is lost under policy exit, with no second login", "[client]") {
   fixture f{4};
   client vault_client{f.settings()};
   REQUIRE(ok(vault_client.start()));
   REQUIRE(ok(vault_client.kv("kv/data/app")));
 
   f.vault.revoke_all_tokens();
-  REQUIRE(wait_until([&] { return vault_client.token_status().status == auth::token_status::lost; }));
+  REQUIRE(
+      wait_until([&] { return vault_client.token_status().status == auth::token_status::lost; }));
   CHECK(vault_client.token_status().renewal_failures >= 1);
   CHECK(f.vault.count("POST", "/v1/auth/approle/login") == 1);
 }

@@ -14,8 +14,8 @@ namespace sidecar::testing {
 /// What the server does to one request before (or instead of) answering it.
 struct fault_decision {
   std::chrono::milliseconds delay{0};
-  bool drop = false;                ///< close the connection without answering
-  std::optional<vault_reply> fail;  ///< answer this instead of the real reply
+  bool drop = false;                  ///< close the connection without answering
+  std::optional<vault_reply> fail;    ///< answer this instead of the real reply
   std::optional<corruption> corrupt;  ///< write the real reply garbled this way
 };
 

@@ -64,8 +64,7 @@ class vault_double {
   void put_kv(const std::string& mount, const std::string& path, nlohmann::json data);
   /// A role on the `database` mount (mounted with the first role).
   void add_database_role(const database_role_spec& spec);
-  std::string create_token(std::vector<std::string> policies, long long ttl,
-                           bool renewable = true);
+  std::string create_token(std::vector<std::string> policies, long long ttl, bool renewable = true);
   /// Applies a seed document (format in tests/support/README.md).
   void apply_seed(const nlohmann::json& seed);
 

@@ -171,7 +171,6 @@ class client {
   bool stopped_ = false;
   std::thread thread_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
-  std::atomic<core::duration::rep> stop_deadline_{0};
 };
 
 }  // namespace sidecar

@@ -121,16 +121,10 @@ int sidecar_daemon::run() {
 
   std::vector<std::thread> extra;
   for (int i = 1; i < config_.listener.threads; ++i) extra.emplace_back([this] { io_.run(); });
-  // run_for, not run: a pending timer must not hold a shutdown hostage. Once stopping, anything
-  // still running after the grace period is abandoned.
-  while (!io_.stopped()) {
-    io_.run_for(250ms);
-    const auto deadline = stop_deadline_.load();
-    if (deadline != 0 && clock_.now().time_since_epoch().count() > deadline) {
-      log()->warn("shutdown: work still pending after the grace period; stopping now");
-      io_.stop();
-    }
-  }
+  // Returns once everything has wound down after a stop, or when the watchdog armed by
+  // request_stop() gives up on what is still pending.
+  io_.run();
+  stop_watchdog_.disarm();
   for (auto& thread : extra) thread.join();
   const int code = exit_code_.value_or(exit_code::ok);
   log()->info("vault-sidecar stopped (exit code {})", code);
@@ -360,7 +354,9 @@ void sidecar_daemon::request_stop(int exit_code) {
   if (stopping_) return;
   stopping_ = true;
   exit_code_ = exit_code;
-  stop_deadline_ = (clock_.now() + stop_budget(config_)).time_since_epoch().count();
+  stop_watchdog_.arm(stop_budget(config_), [] {
+    log()->warn("shutdown: work still pending after the grace period; stopping now");
+  });
   net::co_spawn(engine_, shut_down(), [](const std::exception_ptr& e) {
     if (e) log()->error("shutdown failed");
   });

@@ -92,6 +92,10 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
   co_return cached_answer{std::move(answer), cache_state::miss, age};
 }
 
+std::optional<cached_answer> kv_cache::find_fresh(std::string_view target) {
+  return serve_fresh(normalise_key(target), clock_.now());
+}
+
 std::optional<cached_answer> kv_cache::serve_fresh(const std::string& key, core::time_point now) {
   const auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;

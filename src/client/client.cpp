@@ -6,6 +6,7 @@
 #include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/config/parser.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/core/stop_watchdog.hpp>
 #include <sidecar/lease/lease_stats.hpp>
 #include <sidecar/lease/lease_store.hpp>
 #include <sidecar/vault/beast_client.hpp>
@@ -300,9 +301,15 @@ void client::stop() {
     return;
   }
   net::post(engine_, [this] { stop_on_engine(); });
-  stop_deadline_ = (clock_.now() + stop_grace).time_since_epoch().count();
+  // An in-flight request must not hold a stop hostage past stop_grace.
+  core::stop_watchdog watchdog{*own_io_};
+  watchdog.arm(stop_grace, [] {
+    log()->warn("stop: work still pending after {} s; abandoning it",
+                std::chrono::duration_cast<std::chrono::seconds>(stop_grace).count());
+  });
   work_.reset();
   thread_.join();
+  watchdog.disarm();
 }
 
 void client::stop_on_engine() {
@@ -314,17 +321,6 @@ void client::stop_on_engine() {
   if (started_) log()->info("stopped");
 }
 
-void client::run_thread() {
-  // run_for, not run: an in-flight request must not hold a stop hostage past stop_grace.
-  while (!own_io_->stopped()) {
-    own_io_->run_for(250ms);
-    const auto deadline = stop_deadline_.load();
-    if (deadline != 0 && clock_.now().time_since_epoch().count() > deadline) {
-      log()->warn("stop: work still pending after {} s; abandoning it",
-                  std::chrono::duration_cast<std::chrono::seconds>(stop_grace).count());
-      own_io_->stop();
-    }
-  }
-}
+void client::run_thread() { own_io_->run(); }
 
 }  // namespace sidecar

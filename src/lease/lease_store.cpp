@@ -154,6 +154,17 @@ net::awaitable<result<dynamic_answer>> lease_store::async_get(std::string_view p
   co_return co_await await_answer(start_entry(std::move(key)), true);
 }
 
+std::optional<dynamic_answer> lease_store::find_held(std::string_view path) const {
+  const auto it = entries_.find(normalise(path));
+  if (it == entries_.end() || it->second->first_fetch_pending) return std::nullopt;
+  const auto& entry = *it->second;
+  if (entry.first_outcome) {
+    if (!*entry.first_outcome) return std::nullopt;  // an error value: async_get() reports it
+    return **entry.first_outcome;
+  }
+  return serve(entry, cache_state::hit);
+}
+
 net::awaitable<result<dynamic_answer>> lease_store::await_answer(std::shared_ptr<path_entry> entry,
                                                                  bool started_here) {
   // A caller that started or waited for the fetch got a MISS even when the client answered

@@ -91,6 +91,22 @@ net::awaitable<handler_answer> forwarding_handler::async_handle(const string_req
                                    net::use_awaitable);
 }
 
+std::optional<handler_answer> forwarding_handler::try_answer_at_once(
+    const string_request& request, const route_decision& decision) {
+  if (hop_to_engine_) return std::nullopt;  // the cache and leases belong to another strand
+  if (decision.kind == route_class::kv_read && !decision.list && !wants_wrapping(request)) {
+    if (auto fresh = parts_.cache.find_fresh(decision.target.upstream_target())) {
+      return kv_answer(std::move(*fresh));
+    }
+  }
+  if (decision.kind == route_class::dynamic_read) {
+    if (auto held = parts_.leases.find_held(vault_path(decision))) {
+      return creds_answer(std::move(*held));
+    }
+  }
+  return std::nullopt;
+}
+
 net::awaitable<handler_answer> forwarding_handler::handle_on_engine(
     const string_request& request, const route_decision& decision) {
   switch (decision.kind) {
@@ -124,7 +140,10 @@ net::awaitable<handler_answer> forwarding_handler::read_kv(const string_request&
 
   auto got = co_await parts_.cache.async_get(decision.target.upstream_target());
   if (!got) co_return failure_response(got.error());
-  auto& cached = *got;
+  co_return kv_answer(std::move(*got));
+}
+
+handler_answer forwarding_handler::kv_answer(cache::cached_answer cached) {
   if (cached.state != cache::cache_state::stale && cached.status() == 200) {
     // The hot path: the stored bytes as they are, with X-Cache and Age after Vault's headers.
     const auto lines = cached.answer->header_lines();
@@ -135,7 +154,7 @@ net::awaitable<handler_answer> forwarding_handler::read_kv(const string_request&
     const auto end = std::to_chars(age.data(), age.data() + age.size(), cached.age_seconds).ptr;
     answer.add_field("Age",
                      std::string_view{age.data(), static_cast<std::size_t>(end - age.data())});
-    co_return answer;
+    return answer;
   }
   auto answer = relay(cached.status(), cached.content_type(), cached.body());
   for (const auto& [name, value] : cached.answer->headers()) answer.set(name, value);
@@ -144,24 +163,28 @@ net::awaitable<handler_answer> forwarding_handler::read_kv(const string_request&
   if (cached.state == cache::cache_state::stale) {
     answer.set(http::field::warning, R"(110 - "Response is Stale")");
   }
-  co_return answer;
+  return answer;
 }
 
 net::awaitable<handler_answer> forwarding_handler::read_dynamic(const route_decision& decision) {
   auto got = co_await parts_.leases.async_get(vault_path(decision));
   if (!got) co_return failure_response(got.error());
-  const std::string_view x_cache = got->cache == lease::cache_state::hit ? "HIT" : "MISS";
-  if (got->status == 200 && got->content_type == json_type) {
+  co_return creds_answer(std::move(*got));
+}
+
+handler_answer forwarding_handler::creds_answer(lease::dynamic_answer got) {
+  const std::string_view x_cache = got.cache == lease::cache_state::hit ? "HIT" : "MISS";
+  if (got.status == 200 && got.content_type == json_type) {
     // Written from the rendered body itself; the secret_string cleanses it once written.
-    auto body = std::make_shared<const core::secret_string>(std::move(got->body));
+    auto body = std::make_shared<const core::secret_string>(std::move(got.body));
     const auto bytes = body->reveal();
     ready_answer answer{200, std::move(body), json_content_type_line, bytes};
     answer.add_field("X-Cache", x_cache);
-    co_return answer;
+    return answer;
   }
-  auto answer = relay(got->status, got->content_type, got->body.reveal());
+  auto answer = relay(got.status, got.content_type, got.body.reveal());
   answer.set("X-Cache", x_cache);
-  co_return answer;
+  return answer;
 }
 
 net::awaitable<string_response> forwarding_handler::forward(const string_request& request,

@@ -196,8 +196,7 @@ void server::launch(typename Protocol::socket socket) {
   stats_.open_connections.inc();
 
   const session_context context{limits_, policy_, handler_, stats_};
-  auto connection = std::make_shared<session<Protocol>>(
-      typename session<Protocol>::stream_type{std::move(socket)}, context);
+  auto connection = std::make_shared<session<Protocol>>(std::move(socket), context);
   std::uint64_t id = 0;
   {
     const std::lock_guard lock{sessions_mutex_};

@@ -43,14 +43,19 @@ double milliseconds_since(std::chrono::steady_clock::time_point started) noexcep
 }  // namespace
 
 template <class Protocol>
-session<Protocol>::session(stream_type stream, const session_context& context)
-    : stream_(std::move(stream)), context_(context) {}
+session<Protocol>::session(socket_type socket, const session_context& context)
+    : socket_(std::move(socket)), context_(context), deadline_(socket_.get_executor()) {
+  // async_write_all() tries a plain send first; the socket must not block it.
+  error_code ignored;
+  socket_.non_blocking(true, ignored);
+}
 
 template <class Protocol>
 void session<Protocol>::stop() {
   net::post(executor(), [self = this->shared_from_this()] {
     self->stop_requested_ = true;
-    if (self->idle_) self->stream_.cancel();
+    error_code ignored;
+    if (self->idle_) self->socket_.cancel(ignored);
   });
 }
 
@@ -59,36 +64,56 @@ void session<Protocol>::close_now() {
   net::post(executor(), [self = this->shared_from_this()] {
     self->stop_requested_ = true;
     self->cancel_.emit(net::cancellation_type::terminal);
-    self->stream_.close();
+    self->close_socket();
   });
 }
 
 template <class Protocol>
 void session<Protocol>::shutdown_send() {
   error_code ignored;
-  stream_.socket().shutdown(Protocol::socket::shutdown_send, ignored);
+  socket_.shutdown(Protocol::socket::shutdown_send, ignored);
+}
+
+template <class Protocol>
+void session<Protocol>::close_socket() {
+  error_code ignored;
+  socket_.close(ignored);
+}
+
+template <class Protocol>
+template <class Buffers>
+net::awaitable<bool> session<Protocol>::async_write_all(const Buffers& buffers) {
+  // An answer usually fits the socket's send buffer: then this send is the whole write, with
+  // no suspension and no deadline to keep.
+  error_code ec;
+  const std::size_t sent = socket_.write_some(buffers, ec);
+  if (!ec && sent == net::buffer_size(buffers)) co_return true;
+  if (ec && ec != net::error::would_block && ec != net::error::try_again) co_return false;
+  beast::buffers_suffix<Buffers> rest{buffers};
+  rest.consume(sent);
+  deadline_.expires_after(context_.limits.write_timeout);
+  auto [write_ec, _] = co_await net::async_write(socket_, rest, use_result);
+  co_return !write_ec;
 }
 
 template <class Protocol>
 net::awaitable<bool> session<Protocol>::async_write(string_response& response, bool head) {
-  stream_.expires_after(context_.limits.write_timeout);
+  deadline_.expires_after(context_.limits.write_timeout);
   http::response_serializer<http::string_body> serializer{response};
   // A HEAD answer carries the headers of the GET answer, Content-Length included, and no body.
-  auto [ec, _] = head ? co_await http::async_write_header(stream_, serializer, use_result)
-                      : co_await http::async_write(stream_, serializer, use_result);
+  auto [ec, _] = head ? co_await http::async_write_header(socket_, serializer, use_result)
+                      : co_await http::async_write(socket_, serializer, use_result);
   co_return !ec;
 }
 
 template <class Protocol>
 net::awaitable<bool> session<Protocol>::async_write(const ready_answer& answer, unsigned version,
                                                     bool keep_alive, bool head) {
-  stream_.expires_after(context_.limits.write_timeout);
   answer.serialise_head(head_, version, keep_alive);
   // One gathered write of the head and the held body; a HEAD answer stops after the head.
   const std::array<net::const_buffer, 2> buffers{
       net::buffer(head_), net::buffer(answer.body().data(), head ? 0 : answer.body().size())};
-  auto [ec, _] = co_await net::async_write(stream_, buffers, use_result);
-  co_return !ec;
+  co_return co_await async_write_all(buffers);
 }
 
 template <class Protocol>
@@ -153,12 +178,22 @@ net::awaitable<void> session<Protocol>::async_refuse_and_close(unsigned status,
   // The client may still be sending the request we refused; read and drop it for a while so
   // our close does not turn into a reset that destroys the answer before it is read.
   shutdown_send();
-  stream_.expires_after(context_.limits.linger_timeout);
+  deadline_.expires_after(context_.limits.linger_timeout);
   std::array<char, read_chunk> sink{};
   for (;;) {
-    auto [ec, _] = co_await stream_.async_read_some(net::buffer(sink), use_result);
+    auto [ec, _] = co_await socket_.async_read_some(net::buffer(sink), use_result);
     if (ec) co_return;
   }
+}
+
+template <class Protocol>
+bool session<Protocol>::parse_buffered(http::request_parser<http::string_body>& parser,
+                                       error_code& ec) {
+  if (buffer_.size() == 0) return false;
+  const std::size_t used = parser.put(buffer_.data(), ec);
+  buffer_.consume(used);
+  if (ec == http::error::need_more) ec = {};
+  return !ec && parser.is_header_done();
 }
 
 template <class Protocol>
@@ -167,16 +202,21 @@ net::awaitable<bool> session<Protocol>::async_read_request(string_request& reque
   // Keep-alive: the idle timeout runs until the next request's first byte, then the header
   // timeout. A new connection starts with the header timeout straight away.
   if (!first && buffer_.size() == 0) {
-    stream_.expires_after(limits.idle_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(read_chunk), use_result);
+    deadline_.expires_after(limits.idle_timeout);
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(read_chunk), use_result);
     if (ec) co_return false;
     buffer_.commit(n);
   }
   http::request_parser<http::string_body> parser;
   parser.header_limit(limits.header_limit);
   parser.body_limit(limits.body_limit);
-  stream_.expires_after(limits.header_timeout);
-  auto [ec, _] = co_await http::async_read_header(stream_, buffer_, parser, use_result);
+  // Usually the whole header came in one read: parsed here, without a deadline or a suspension.
+  error_code ec;
+  if (!parse_buffered(parser, ec) && !ec) {
+    deadline_.expires_after(limits.header_timeout);
+    auto [read_ec, _] = co_await http::async_read_header(socket_, buffer_, parser, use_result);
+    ec = read_ec;
+  }
   if (ec == http::error::header_limit) {
     co_await async_refuse_and_close(431, "request header fields too large");
     co_return false;
@@ -194,12 +234,12 @@ net::awaitable<bool> session<Protocol>::async_read_request(string_request& reque
   if (!parser.is_done()) {
     if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
-      stream_.expires_after(limits.write_timeout);
-      auto [write_ec, written] = co_await http::async_write(stream_, go_on, use_result);
+      deadline_.expires_after(limits.write_timeout);
+      auto [write_ec, written] = co_await http::async_write(socket_, go_on, use_result);
       if (write_ec) co_return false;
     }
-    stream_.expires_after(limits.body_timeout);
-    auto [body_ec, n] = co_await http::async_read(stream_, buffer_, parser, use_result);
+    deadline_.expires_after(limits.body_timeout);
+    auto [body_ec, n] = co_await http::async_read(socket_, buffer_, parser, use_result);
     if (body_ec == http::error::body_limit) {  // chunked bodies have no length up front
       co_await async_refuse_and_close(413, "request body too large");
       co_return false;
@@ -209,12 +249,22 @@ net::awaitable<bool> session<Protocol>::async_read_request(string_request& reque
       co_return false;
     }
   }
+  // The handler keeps deadlines of its own; the next write sets the connection's again.
+  deadline_.expires_never();
   request = parser.release();
   co_return true;
 }
 
 template <class Protocol>
 net::awaitable<void> session<Protocol>::run() {
+  // The deadline's watcher holds the session until run() ends, by any path, and stops it.
+  net::co_spawn(executor(), deadline_.watch([this] { close_socket(); }),
+                [self = this->shared_from_this()](const std::exception_ptr&) {});
+  struct stop_watch {
+    lazy_deadline& deadline;
+    ~stop_watch() { deadline.stop(); }
+  } const stop_watch_at_exit{deadline_};
+
   bool first = true;
   while (!stop_requested_) {
     idle_ = true;
@@ -231,12 +281,14 @@ net::awaitable<void> session<Protocol>::run() {
     decision = check_request_header(std::move(decision), method, request["X-Vault-Request"],
                                     policy->listener.require_request_header);
     handler_answer answer;
-    if (decision.allowed()) {
-      answer = co_await context_.handler.async_handle(request, decision);
-    } else {
+    if (!decision.allowed()) {
       auto refusal = error_response(decision.status, decision.reason);
       if (!decision.allow.empty()) refusal.set(http::field::allow, decision.allow);
       answer = std::move(refusal);
+    } else if (auto at_once = context_.handler.try_answer_at_once(request, decision)) {
+      answer = std::move(*at_once);
+    } else {
+      answer = co_await context_.handler.async_handle(request, decision);
     }
     core::cleanse(request.body());  // a write's body may hold a secret
     if (!co_await async_write_answer(answer, request, decision, started)) break;

@@ -5,6 +5,7 @@
 #include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/config/config.hpp>
 #include <sidecar/core/asio.hpp>
+#include <sidecar/core/stop_watchdog.hpp>
 #include <sidecar/lease/lease_store.hpp>
 #include <sidecar/metrics/registry.hpp>
 #include <sidecar/proxy/forwarding_handler.hpp>
@@ -102,8 +103,8 @@ class sidecar_daemon final {
   std::vector<std::unique_ptr<net::cancellation_signal>> background_;
   std::optional<int> exit_code_;
   bool stopping_ = false;
-  /// Steady-clock ticks after which run() abandons a shutdown that has not drained; 0 = running.
-  std::atomic<core::duration::rep> stop_deadline_{0};
+  /// Abandons a shutdown that has not drained within its budget.
+  core::stop_watchdog stop_watchdog_{io_};
 };
 
 }  // namespace sidecar::app

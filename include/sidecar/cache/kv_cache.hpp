@@ -60,6 +60,9 @@ class kv_cache final {
   /// cache when fresh, else from Vault, else stale when allowed. Taken by value: a coroutine
   /// starts later than its call, when a view could already dangle.
   net::awaitable<result<cached_answer>> async_get(std::string target);
+  /// The fresh answer held for `target`, counted as a hit, or nullopt; never waits. What
+  /// async_get() answers at once, for a caller that can skip a coroutine when it is there.
+  std::optional<cached_answer> find_fresh(std::string_view target);
 
   /// After a write through the sidecar: drops every entry of that secret (all versions, and for
   /// KV v2 its metadata/ and subkeys/ views and the listings above it); a read of it already in

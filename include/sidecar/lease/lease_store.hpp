@@ -93,6 +93,10 @@ class lease_store final {
   /// The current creds for `path`, fetched on the first request (concurrent first requests share
   /// one upstream call). Expired creds are never served.
   net::awaitable<result<dynamic_answer>> async_get(std::string_view path);
+  /// What async_get() would answer without waiting: the held creds (a HIT), the 503 of a lease
+  /// that ran out, or a first fetch's outcome; nullopt when nothing is held or a fetch is
+  /// pending.
+  std::optional<dynamic_answer> find_held(std::string_view path) const;
 
   /// Fetches every path at start-up, concurrently; the paths that yielded no creds, with why.
   net::awaitable<std::vector<prefetch_failure>> async_prefetch(std::vector<std::string> paths);

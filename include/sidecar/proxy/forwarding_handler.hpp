@@ -42,6 +42,10 @@ class forwarding_handler final : public request_handler {
 
   net::awaitable<handler_answer> async_handle(const string_request& request,
                                               const route_decision& decision) override;
+  /// A fresh KV hit or held creds, when the engine runs on the caller's thread
+  /// (`listener.threads` = 1); with more threads the engine is elsewhere and this is nullopt.
+  std::optional<handler_answer> try_answer_at_once(const string_request& request,
+                                                   const route_decision& decision) override;
 
   /// Health reports ready from now on: logged in and the [secrets] fetched at start-up.
   void mark_started() noexcept { started_ = true; }
@@ -52,6 +56,9 @@ class forwarding_handler final : public request_handler {
   net::awaitable<handler_answer> read_kv(const string_request& request,
                                          const route_decision& decision);
   net::awaitable<handler_answer> read_dynamic(const route_decision& decision);
+  /// The HTTP answer for what the cache or the lease store gave; shared by both paths.
+  static handler_answer kv_answer(cache::cached_answer cached);
+  static handler_answer creds_answer(lease::dynamic_answer got);
   net::awaitable<string_response> forward(const string_request& request,
                                           const route_decision& decision, bool with_token);
   string_response health();

@@ -4,6 +4,7 @@
 #include <sidecar/proxy/ready_answer.hpp>
 #include <sidecar/proxy/router.hpp>
 
+#include <optional>
 #include <variant>
 
 namespace sidecar::proxy {
@@ -30,6 +31,13 @@ class request_handler {
   /// string_response's body once written (a ready_answer's bytes belong to its owner).
   virtual net::awaitable<handler_answer> async_handle(const string_request& request,
                                                       const route_decision& decision) = 0;
+
+  /// The answer when it is at hand without waiting (a fresh cached secret), else nullopt and
+  /// the session calls async_handle(). Saves a hit the coroutine frames of async_handle().
+  virtual std::optional<handler_answer> try_answer_at_once(const string_request& /*request*/,
+                                                           const route_decision& /*decision*/) {
+    return std::nullopt;
+  }
 };
 
 }  // namespace sidecar::proxy

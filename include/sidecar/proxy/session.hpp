@@ -2,6 +2,7 @@
 
 #include <sidecar/config/config.hpp>
 #include <sidecar/core/asio.hpp>
+#include <sidecar/proxy/lazy_deadline.hpp>
 #include <sidecar/proxy/listener_limits.hpp>
 #include <sidecar/proxy/request_handler.hpp>
 #include <sidecar/proxy/request_policy.hpp>
@@ -9,6 +10,7 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/beast/http/parser.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -29,24 +31,27 @@ struct session_context {
 /// One accepted connection, TCP or unix: reads requests one at a time (HTTP/1.1 keep-alive or
 /// HTTP/1.0), routes each, answers refusals itself and passes the rest to the request_handler.
 ///
-/// Every read and write has a deadline from listener_limits. A header over the limit gets 431,
+/// Every read and write has a deadline from listener_limits, kept by one lazy_deadline per
+/// connection. A request already whole in the buffer is parsed without suspending, and an
+/// answer is first offered to the socket with one non-blocking send, so a cached hit on a
+/// keep-alive connection suspends once, waiting for the request. A header over the limit gets 431,
 /// a body over the limit 413, malformed HTTP 400, each followed by closing the connection; a
 /// timeout, EOF or reset closes it silently.
 ///
-/// Thread affinity: everything runs on the strand that is the stream's executor; stop() and
+/// Thread affinity: everything runs on the strand that is the socket's executor; stop() and
 /// close_now() may be called from any thread and post there. Cancellation: close_now() emits
 /// terminal cancellation into run() through cancellation_slot().
 template <class Protocol>
 class session final : public std::enable_shared_from_this<session<Protocol>> {
  public:
-  using stream_type = beast::basic_stream<Protocol>;
+  using socket_type = typename Protocol::socket;
 
-  session(stream_type stream, const session_context& context);
+  session(socket_type socket, const session_context& context);
 
   /// The connection's loop; spawn it on executor() bound to cancellation_slot().
   net::awaitable<void> run();
 
-  [[nodiscard]] net::any_io_executor executor() { return stream_.get_executor(); }
+  [[nodiscard]] net::any_io_executor executor() { return socket_.get_executor(); }
   [[nodiscard]] net::cancellation_slot cancellation_slot() { return cancel_.slot(); }
 
   /// Graceful: an idle connection closes now, a busy one after its current answer.
@@ -56,7 +61,12 @@ class session final : public std::enable_shared_from_this<session<Protocol>> {
 
  private:
   net::awaitable<bool> async_read_request(string_request& request, bool first);
+  /// Feeds the parser what is already buffered; true when that completed the header.
+  bool parse_buffered(http::request_parser<http::string_body>& parser, error_code& ec);
   net::awaitable<bool> async_write(string_response& response, bool head);
+  /// Writes all of `buffers`: one non-blocking send first, the rest (if any) asynchronously.
+  template <class Buffers>
+  net::awaitable<bool> async_write_all(const Buffers& buffers);
   net::awaitable<bool> async_write(const ready_answer& answer, unsigned version, bool keep_alive,
                                    bool head);
   /// Finishes and writes one answer; true when the connection stays open for the next request.
@@ -65,9 +75,11 @@ class session final : public std::enable_shared_from_this<session<Protocol>> {
                                           std::chrono::steady_clock::time_point started);
   net::awaitable<void> async_refuse_and_close(unsigned status, std::string_view message);
   void shutdown_send();
+  void close_socket();
 
-  stream_type stream_;
+  socket_type socket_;
   session_context context_;
+  lazy_deadline deadline_;
   beast::flat_buffer buffer_;
   std::string head_;  // a ready_answer's status line and headers; its capacity is reused
   net::cancellation_signal cancel_;

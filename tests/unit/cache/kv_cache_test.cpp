@@ -102,6 +102,27 @@ TEST_CASE("kv_cache: a second read is a hit without a new upstream request", "[c
   CHECK(to_string(second->state) == "HIT");
 }
 
+TEST_CASE("kv_cache: find_fresh answers a fresh entry at once and nothing else", "[cache]") {
+  fixture f;
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  CHECK_FALSE(f.cache.find_fresh(x_target).has_value());  // nothing held: no fetch started
+  CHECK(f.vault.total_requests() == 0);
+
+  REQUIRE(f.get(x_target).has_value());
+  f.clock.advance(3s);
+  const auto held = f.cache.find_fresh("kv/data/x");  // the same key, however spelled
+  REQUIRE(held.has_value());
+  CHECK(held->state == cache_state::hit);
+  CHECK(held->age_seconds == 3);
+  CHECK(held->body() == kv2_body(R"({"password":"one"})", 1));
+  CHECK(f.cache.stats().hits == 1);
+  CHECK_FALSE(f.cache.find_fresh("/v1/kv/data/x?version=1").has_value());
+
+  f.clock.advance(10s);  // past the ttl: stale is for async_get() to decide, never served here
+  CHECK_FALSE(f.cache.find_fresh(x_target).has_value());
+  CHECK(f.vault.total_requests() == 1);
+}
+
 TEST_CASE("kv_cache: concurrent misses issue one upstream call", "[cache]") {
   fixture f;
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));

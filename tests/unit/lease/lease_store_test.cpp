@@ -154,6 +154,29 @@ TEST_CASE("lease_store: lease_duration in answers counts down", "[lease]") {
   });
 }
 
+TEST_CASE("lease_store: find_held answers held creds at once, and never fetches", "[lease]") {
+  harness h;
+  h.vault.add_role(app, 2, 60);
+  h.run([](harness& t) -> net::awaitable<void> {
+    CHECK_FALSE(t.store->find_held(app).has_value());  // nothing held, and no fetch started
+    CHECK(t.store->snapshot().empty());
+    CHECK(t.vault.count(http::verb::get, app_target) == 0);
+    const auto first = co_await t.store->async_get(app);
+    REQUIRE(first.has_value());
+    const auto held = t.store->find_held("/v1/database/creds/app");  // the same path
+    REQUIRE(held.has_value());
+    CHECK(held->status == 200);
+    CHECK(held->cache == lease::cache_state::hit);
+    CHECK(body_of(*held)["lease_id"] == body_of(*first)["lease_id"]);
+    t.vault.hold_fault(fault{});  // sealed: the lease runs out at 2 s
+    co_await sleep_for(2300ms);
+    const auto expired = t.store->find_held(app);
+    REQUIRE(expired.has_value());
+    CHECK(expired->status == 503);
+    t.store->stop();
+  });
+}
+
 TEST_CASE("lease_store: renew strategy renews until the max TTL then rotates", "[lease]") {
   harness h{config::lease_strategy::renew};
   // 2 s leases renewable up to 5 s: renewed at 1.6 s (granted 2 s) and 3.2 s (capped to 1 s),

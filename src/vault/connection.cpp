@@ -14,6 +14,7 @@
 #include <array>
 #include <cerrno>
 #include <string_view>
+#include <vector>
 #include <sys/socket.h>
 
 namespace sidecar::vault {
@@ -165,15 +166,26 @@ net::awaitable<error_code> connection::async_open(deadline until) {
   // A slot granted just as the deadline passed: Asio would race the expired timer against the
   // connect, so decide here.
   if (std::chrono::steady_clock::now() >= until) co_return make_error_code(errc::timeout);
-  const auto executor = co_await net::this_coro::executor;
-  tcp_resolver resolver{executor};
-  steady_timer timer{executor, until};
-  auto resolved = co_await (
-      resolver.async_resolve(target_.address.host, std::to_string(target_.address.port)) ||
-      timer.async_wait());
-  if (resolved.index() == 1) co_return make_error_code(errc::timeout);
-  const auto [resolve_ec, endpoints] = std::get<0>(resolved);
-  if (resolve_ec) co_return classify_transport_error(resolve_ec);
+  // A numeric host needs no lookup. Skipping Asio's resolver then also keeps its private thread
+  // from ever starting: in a process with a second thread the kernel reference-counts the file
+  // table on every socket call (measured: 1.5 % of a cached hit's time, in fdget alone).
+  std::vector<tcp::endpoint> endpoints;
+  error_code not_numeric;
+  const auto numeric = net::ip::make_address(target_.address.host, not_numeric);
+  if (!not_numeric) {
+    endpoints.emplace_back(numeric, target_.address.port);
+  } else {
+    const auto executor = co_await net::this_coro::executor;
+    tcp_resolver resolver{executor};
+    steady_timer timer{executor, until};
+    auto resolved = co_await (
+        resolver.async_resolve(target_.address.host, std::to_string(target_.address.port)) ||
+        timer.async_wait());
+    if (resolved.index() == 1) co_return make_error_code(errc::timeout);
+    const auto& [resolve_ec, results] = std::get<0>(resolved);
+    if (resolve_ec) co_return classify_transport_error(resolve_ec);
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  }
 
   tcp().expires_at(until);
   const auto [connect_ec, endpoint] = co_await tcp().async_connect(endpoints, use_result);

@@ -45,7 +45,7 @@ double milliseconds_since(std::chrono::steady_clock::time_point started) noexcep
 template <class Protocol>
 session<Protocol>::session(socket_type socket, const session_context& context)
     : socket_(std::move(socket)), context_(context), deadline_(socket_.get_executor()) {
-  // async_write_all() tries a plain send first; the socket must not block it.
+  // A ready answer is first offered with a plain send; the socket must not block it.
   error_code ignored;
   socket_.non_blocking(true, ignored);
 }
@@ -81,19 +81,13 @@ void session<Protocol>::close_socket() {
 }
 
 template <class Protocol>
-template <class Buffers>
-net::awaitable<bool> session<Protocol>::async_write_all(const Buffers& buffers) {
-  // An answer usually fits the socket's send buffer: then this send is the whole write, with
-  // no suspension and no deadline to keep.
-  error_code ec;
-  const std::size_t sent = socket_.write_some(buffers, ec);
-  if (!ec && sent == net::buffer_size(buffers)) co_return true;
-  if (ec && ec != net::error::would_block && ec != net::error::try_again) co_return false;
-  beast::buffers_suffix<Buffers> rest{buffers};
+net::awaitable<bool> session<Protocol>::async_write_rest(const head_and_body& buffers,
+                                                         std::size_t sent) {
+  beast::buffers_suffix<head_and_body> rest{buffers};
   rest.consume(sent);
   deadline_.expires_after(context_.limits.write_timeout);
-  auto [write_ec, _] = co_await net::async_write(socket_, rest, use_result);
-  co_return !write_ec;
+  auto [ec, _] = co_await net::async_write(socket_, rest, use_result);
+  co_return !ec;
 }
 
 template <class Protocol>
@@ -107,16 +101,6 @@ net::awaitable<bool> session<Protocol>::async_write(string_response& response, b
 }
 
 template <class Protocol>
-net::awaitable<bool> session<Protocol>::async_write(const ready_answer& answer, unsigned version,
-                                                    bool keep_alive, bool head) {
-  answer.serialise_head(head_, version, keep_alive);
-  // One gathered write of the head and the held body; a HEAD answer stops after the head.
-  const std::array<net::const_buffer, 2> buffers{
-      net::buffer(head_), net::buffer(answer.body().data(), head ? 0 : answer.body().size())};
-  co_return co_await async_write_all(buffers);
-}
-
-template <class Protocol>
 net::awaitable<bool> session<Protocol>::async_write_answer(
     handler_answer& answer, const string_request& request, const route_decision& decision,
     std::chrono::steady_clock::time_point started) {
@@ -126,7 +110,18 @@ net::awaitable<bool> session<Protocol>::async_write_answer(
   const bool head = request.method() == http::verb::head;
   if (const auto* ready = std::get_if<ready_answer>(&answer)) {
     context_.stats.request_done(kind, ready->status(), std::chrono::steady_clock::now() - started);
-    const bool written = co_await async_write(*ready, request.version(), keep_alive, head);
+    ready->serialise_head(head_, request.version(), keep_alive);
+    // One gathered write of the head and the held body; a HEAD answer stops after the head.
+    const head_and_body buffers{
+        net::buffer(head_), net::buffer(ready->body().data(), head ? 0 : ready->body().size())};
+    // The answer usually fits the socket's send buffer: then this one non-blocking send is the
+    // whole write, with no suspension and no deadline to keep.
+    error_code ec;
+    const std::size_t sent = socket_.write_some(buffers, ec);
+    bool written = !ec && sent == net::buffer_size(buffers);
+    if (!written && (!ec || ec == net::error::would_block || ec == net::error::try_again)) {
+      written = co_await async_write_rest(buffers, sent);
+    }
     // The request line: normalised path only (no query, no header, no body), so neither a
     // token nor a secret can reach the log through it. Formatted only when it is written.
     if (log->should_log(spdlog::level::debug)) {

@@ -12,6 +12,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -64,11 +65,9 @@ class session final : public std::enable_shared_from_this<session<Protocol>> {
   /// Feeds the parser what is already buffered; true when that completed the header.
   bool parse_buffered(http::request_parser<http::string_body>& parser, error_code& ec);
   net::awaitable<bool> async_write(string_response& response, bool head);
-  /// Writes all of `buffers`: one non-blocking send first, the rest (if any) asynchronously.
-  template <class Buffers>
-  net::awaitable<bool> async_write_all(const Buffers& buffers);
-  net::awaitable<bool> async_write(const ready_answer& answer, unsigned version, bool keep_alive,
-                                   bool head);
+  using head_and_body = std::array<net::const_buffer, 2>;
+  /// Writes what a non-blocking send left of a ready answer, under the write deadline.
+  net::awaitable<bool> async_write_rest(const head_and_body& buffers, std::size_t sent);
   /// Finishes and writes one answer; true when the connection stays open for the next request.
   net::awaitable<bool> async_write_answer(handler_answer& answer, const string_request& request,
                                           const route_decision& decision,

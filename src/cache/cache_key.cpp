@@ -41,6 +41,10 @@ std::string join(const std::vector<std::string_view>& segments, std::size_t from
 
 }  // namespace
 
+bool is_its_own_key(std::string_view target) noexcept {
+  return target.starts_with(api_prefix) && target.find('?') == std::string_view::npos;
+}
+
 std::string normalise_key(std::string_view target) {
   const auto query_at = target.find('?');
   std::string key{api_prefix};

@@ -93,10 +93,11 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
 }
 
 std::optional<cached_answer> kv_cache::find_fresh(std::string_view target) {
+  if (is_its_own_key(target)) return serve_fresh(target, clock_.now());
   return serve_fresh(normalise_key(target), clock_.now());
 }
 
-std::optional<cached_answer> kv_cache::serve_fresh(const std::string& key, core::time_point now) {
+std::optional<cached_answer> kv_cache::serve_fresh(std::string_view key, core::time_point now) {
   const auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;
   auto& entry = it->second;

@@ -95,7 +95,7 @@ std::optional<handler_answer> forwarding_handler::try_answer_at_once(
     const string_request& request, const route_decision& decision) {
   if (hop_to_engine_) return std::nullopt;  // the cache and leases belong to another strand
   if (decision.kind == route_class::kv_read && !decision.list && !wants_wrapping(request)) {
-    if (auto fresh = parts_.cache.find_fresh(decision.target.upstream_target())) {
+    if (auto fresh = parts_.cache.find_fresh(decision.upstream_target)) {
       return kv_answer(std::move(*fresh));
     }
   }
@@ -138,7 +138,7 @@ net::awaitable<handler_answer> forwarding_handler::read_kv(const string_request&
   // Listings and wrapped reads are per request by nature: forwarded, never cached.
   if (decision.list || wants_wrapping(request)) co_return co_await forward(request, decision, true);
 
-  auto got = co_await parts_.cache.async_get(decision.target.upstream_target());
+  auto got = co_await parts_.cache.async_get(decision.upstream_target);
   if (!got) co_return failure_response(got.error());
   co_return kv_answer(std::move(*got));
 }
@@ -191,7 +191,7 @@ net::awaitable<string_response> forwarding_handler::forward(const string_request
                                                             const route_decision& decision,
                                                             bool with_token) {
   vault::request upstream{.method = request.method(),
-                          .target = decision.target.upstream_target(),
+                          .target = decision.upstream_target,
                           .body = core::secret_string{std::string_view{request.body()}},
                           .token = nullptr,
                           .headers = {}};

@@ -34,6 +34,7 @@ route_decision deny(unsigned status, std::string_view reason, normalised_target 
                     std::string_view allow = {}) {
   return route_decision{.kind = route_class::deny,
                         .target = std::move(target),
+                        .upstream_target = {},
                         .list = false,
                         .status = status,
                         .reason = std::string{reason},
@@ -41,8 +42,10 @@ route_decision deny(unsigned status, std::string_view reason, normalised_target 
 }
 
 route_decision accept(route_class kind, normalised_target target, bool list = false) {
+  auto upstream = target.upstream_target();
   return route_decision{.kind = kind,
                         .target = std::move(target),
+                        .upstream_target = std::move(upstream),
                         .list = list,
                         .status = 0,
                         .reason = {},
@@ -51,15 +54,15 @@ route_decision accept(route_class kind, normalised_target target, bool list = fa
 
 // An endpoint that takes a fixed set of methods: `accepted` is the Allow header too.
 route_decision endpoint(route_class kind, std::string_view method, std::string_view accepted,
-                        const normalised_target& target) {
+                        normalised_target target) {
   std::size_t start = 0;
   while (start < accepted.size()) {
     auto end = accepted.find(", ", start);
     if (end == std::string_view::npos) end = accepted.size();
-    if (accepted.substr(start, end - start) == method) return accept(kind, target);
+    if (accepted.substr(start, end - start) == method) return accept(kind, std::move(target));
     start = end + 2;
   }
-  return deny(405, method_refused, target, accepted);
+  return deny(405, method_refused, std::move(target), accepted);
 }
 
 // Vault reads `list` with Go's strconv.ParseBool.
@@ -76,35 +79,45 @@ bool list_requested(std::string_view query) noexcept {
   return false;
 }
 
-// Path segments after "/v1/", keeping an empty last one for a trailing '/'.
-std::vector<std::string_view> segments_after_v1(std::string_view path) {
-  std::vector<std::string_view> parts;
+// The path's segments after "/v1/": how many (an empty last one counts, for a trailing '/')
+// and the first three, which is all the router looks at. No allocation: every request runs this.
+struct v1_segments {
+  std::size_t count = 0;
+  std::array<std::string_view, 3> first;
+};
+
+v1_segments segments_after_v1(std::string_view path) {
+  v1_segments parts;
   path.remove_prefix(4);
   std::size_t start = 0;
   for (;;) {
     const auto end = path.find('/', start);
-    parts.push_back(path.substr(start, end == std::string_view::npos ? end : end - start));
+    if (parts.count < parts.first.size()) {
+      parts.first[parts.count] =
+          path.substr(start, end == std::string_view::npos ? end : end - start);
+    }
+    ++parts.count;
     if (end == std::string_view::npos) return parts;
     start = end + 1;
   }
 }
 
-route_decision route_local(std::string_view method, const normalised_target& target,
+route_decision route_local(std::string_view method, normalised_target target,
                            const config::listener_config& listener) {
   const auto& path = target.path;
   if (path == "/sidecar/v1/health") {
-    return endpoint(route_class::local_health, method, get_or_head, target);
+    return endpoint(route_class::local_health, method, get_or_head, std::move(target));
   }
   if (path == "/sidecar/v1/metrics" || path == "/proxy/v1/metrics") {
-    return endpoint(route_class::local_metrics, method, get_or_head, target);
+    return endpoint(route_class::local_metrics, method, get_or_head, std::move(target));
   }
   if (path == "/sidecar/v1/cache-clear" || path == "/proxy/v1/cache-clear") {
-    return endpoint(route_class::local_cache_clear, method, post_or_put, target);
+    return endpoint(route_class::local_cache_clear, method, post_or_put, std::move(target));
   }
   if (path == "/sidecar/v1/quit" && listener.enable_quit) {
-    return endpoint(route_class::local_quit, method, post_only, target);
+    return endpoint(route_class::local_quit, method, post_only, std::move(target));
   }
-  return deny(404, "no handler for route", target);
+  return deny(404, "no handler for route", std::move(target));
 }
 
 }  // namespace
@@ -140,46 +153,48 @@ bool path_matches(std::string_view path, std::string_view pattern) noexcept {
   return path == pattern;
 }
 
-route_decision route(std::string_view method, const normalised_target& target,
+route_decision route(std::string_view method, normalised_target target,
                      const config::proxy_config& proxy, const config::listener_config& listener) {
   const auto& path = target.path;
   if (path.starts_with("/sidecar/") || path.starts_with("/proxy/")) {
-    return route_local(method, target, listener);
+    return route_local(method, std::move(target), listener);
   }
   if (path == "/v1/sys/health")
-    return endpoint(route_class::sys_health, method, get_or_head, target);
+    return endpoint(route_class::sys_health, method, get_or_head, std::move(target));
 
   // Token and login endpoints answer with a token: lookup-self and renew-self with the
   // sidecar's own, create with a child of it, login with a new one. Whatever `allow` says, a
   // local client never gets them, so the sidecar's token stays the sidecar's.
-  if (path.starts_with("/v1/auth/")) return deny(403, auth_refused, target);
+  if (path.starts_with("/v1/auth/")) return deny(403, auth_refused, std::move(target));
 
   const bool allowed =
       path.starts_with("/v1/") &&
       std::any_of(proxy.allow.begin(), proxy.allow.end(),
                   [&](const std::string& pattern) { return path_matches(path, pattern); });
-  if (!allowed) return deny(403, outside_allow, target);
+  if (!allowed) return deny(403, outside_allow, std::move(target));
 
   // Dynamic secrets: exactly /v1/<mount>/creds/<role>. Anything else with "creds" in that place
   // is no secret engine path the sidecar serves.
   const auto parts = segments_after_v1(path);
-  if (parts.size() >= 2 && parts[1] == "creds") {
-    if (parts.size() != 3 || parts[0].empty() || parts[2].empty()) {
-      return deny(404, "no dynamic secret at this path", target);
+  if (parts.count >= 2 && parts.first[1] == "creds") {
+    if (parts.count != 3 || parts.first[0].empty() || parts.first[2].empty()) {
+      return deny(404, "no dynamic secret at this path", std::move(target));
     }
-    return endpoint(route_class::dynamic_read, method, get_only, target);
+    return endpoint(route_class::dynamic_read, method, get_only, std::move(target));
   }
 
-  if (method == "LIST") return accept(route_class::kv_read, target, true);
+  if (method == "LIST") return accept(route_class::kv_read, std::move(target), true);
   if (is_get_or_head(method)) {
-    return accept(route_class::kv_read, target, list_requested(target.query));
+    const bool list = list_requested(target.query);  // read before the target moves
+    return accept(route_class::kv_read, std::move(target), list);
   }
   if (is_write(method)) {
-    if (proxy.forward_writes) return accept(route_class::kv_write, target);
-    return deny(405, "writes are not forwarded (proxy.forward_writes is off)", target,
+    if (proxy.forward_writes) return accept(route_class::kv_write, std::move(target));
+    return deny(405, "writes are not forwarded (proxy.forward_writes is off)", std::move(target),
                 kv_read_methods);
   }
-  return deny(405, method_refused, target, proxy.forward_writes ? kv_all_methods : kv_read_methods);
+  return deny(405, method_refused, std::move(target),
+              proxy.forward_writes ? kv_all_methods : kv_read_methods);
 }
 
 route_decision route_request(std::string_view method, std::string_view target,
@@ -190,7 +205,7 @@ route_decision route_request(std::string_view method, std::string_view target,
     if (!is_served_method(method)) return deny(405, method_refused, {}, kv_all_methods);
     return deny(400, normalised.error().message());
   }
-  return route(method, *normalised, proxy, listener);
+  return route(method, std::move(*normalised), proxy, listener);
 }
 
 route_decision check_request_header(route_decision decision, std::string_view method,

@@ -112,8 +112,8 @@ net::awaitable<bool> session<Protocol>::async_write_answer(
     context_.stats.request_done(kind, ready->status(), std::chrono::steady_clock::now() - started);
     ready->serialise_head(head_, request.version(), keep_alive);
     // One gathered write of the head and the held body; a HEAD answer stops after the head.
-    const head_and_body buffers{
-        net::buffer(head_), net::buffer(ready->body().data(), head ? 0 : ready->body().size())};
+    const head_and_body buffers{net::buffer(head_),
+                                net::buffer(ready->body().data(), head ? 0 : ready->body().size())};
     // The answer usually fits the socket's send buffer: then this one non-blocking send is the
     // whole write, with no suspension and no deadline to keep.
     error_code ec;
@@ -251,6 +251,31 @@ net::awaitable<bool> session<Protocol>::async_read_request(string_request& reque
 }
 
 template <class Protocol>
+const route_decision& session<Protocol>::route(const string_request& request) {
+  // One snapshot per request: a SIGHUP reload applies from the next request on, also on a
+  // keep-alive connection, and never halfway through this one.
+  auto policy = context_.policy.load();
+  const std::string_view method = request.method_string();
+  const std::string_view target = request.target();
+  const std::string_view marker = request["X-Vault-Request"];
+  auto& last = last_route_;
+  // Routing is a pure function of these four: a client asking again for what it just asked
+  // (an app polling its secret) skips normalising and routing, and their allocations.
+  if (last.policy == policy && last.method == method && last.target == target &&
+      last.request_header == marker) {
+    return last.decision;
+  }
+  last.decision =
+      check_request_header(route_request(method, target, policy->proxy, policy->listener), method,
+                           marker, policy->listener.require_request_header);
+  last.policy = std::move(policy);  // held, so a later snapshot cannot reuse its address
+  last.method.assign(method);
+  last.target.assign(target);
+  last.request_header.assign(marker);
+  return last.decision;
+}
+
+template <class Protocol>
 net::awaitable<void> session<Protocol>::run() {
   // The deadline's watcher holds the session until run() ends, by any path, and stops it.
   net::co_spawn(executor(), deadline_.watch([this] { close_socket(); }),
@@ -268,13 +293,7 @@ net::awaitable<void> session<Protocol>::run() {
     first = false;
     const auto started = std::chrono::steady_clock::now();
 
-    const std::string_view method = request.method_string();
-    // One snapshot per request: a SIGHUP reload applies from the next request on, also on a
-    // keep-alive connection, and never halfway through this one.
-    const auto policy = context_.policy.load();
-    auto decision = route_request(method, request.target(), policy->proxy, policy->listener);
-    decision = check_request_header(std::move(decision), method, request["X-Vault-Request"],
-                                    policy->listener.require_request_header);
+    const route_decision& decision = route(request);
     handler_answer answer;
     if (!decision.allowed()) {
       auto refusal = error_response(decision.status, decision.reason);

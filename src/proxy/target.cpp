@@ -2,6 +2,7 @@
 #include <sidecar/proxy/target.hpp>
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
 namespace sidecar::proxy {
@@ -108,7 +109,7 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) n
 
 // Bytes sent upstream unencoded: RFC 3986 pchar minus '%' (unreserved, sub-delims, ':' '@')
 // and the '/' separator.
-bool plain_path_char(char c) noexcept {
+bool plain_path_char_rule(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
     case '-':
@@ -135,12 +136,33 @@ bool plain_path_char(char c) noexcept {
   }
 }
 
-}  // namespace
+// plain_path_char_rule as a table: upstream_target() asks it for every byte of every request.
+const std::array<bool, 256> plain_path_chars = [] {
+  std::array<bool, 256> table{};
+  for (std::size_t byte = 0; byte < table.size(); ++byte) {
+    table[byte] = plain_path_char_rule(static_cast<char>(byte));
+  }
+  return table;
+}();
 
-std::string normalised_target::upstream_target() const {
+bool plain_path_char(char c) noexcept { return plain_path_chars[static_cast<unsigned char>(c)]; }
+
+// A path that resolve_segments() and decode_path() would return unchanged: nothing encoded, no
+// backslash, no empty segment ("//") and no segment starting with a dot ("/.", which covers "."
+// and ".."). Most paths are like this; they skip both passes and their copies.
+bool already_normal(std::string_view raw_path) noexcept {
+  char previous = '\0';
+  for (const char c : raw_path) {
+    if (c == '%' || c == '\\') return false;
+    if (previous == '/' && (c == '/' || c == '.')) return false;
+    previous = c;
+  }
+  return true;
+}
+
+// Appends `path` to `out` with every byte that is not a plain path character as %XX.
+void percent_encode_path(std::string_view path, std::string& out) {
   static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(path.size() + query.size() + 1);
   for (const char c : path) {
     if (plain_path_char(c)) {
       out += c;
@@ -150,6 +172,18 @@ std::string normalised_target::upstream_target() const {
     out += '%';
     out += hex[byte >> 4];
     out += hex[byte & 0x0f];
+  }
+}
+
+}  // namespace
+
+std::string normalised_target::upstream_target() const {
+  std::string out;
+  out.reserve(path.size() + query.size() + 1);
+  if (std::all_of(path.begin(), path.end(), plain_path_char)) {
+    out += path;  // the common case: nothing to encode
+  } else {
+    percent_encode_path(path, out);
   }
   if (!query.empty()) {
     out += '?';
@@ -185,6 +219,9 @@ result<normalised_target> normalise_target(std::string_view target) {
       query_start == std::string_view::npos ? std::string_view{} : target.substr(query_start + 1);
   if (!percent_encoding_valid(raw_query)) return errc::invalid_percent_encoding;
 
+  if (already_normal(raw_path)) {
+    return normalised_target{.path = std::string{raw_path}, .query = std::string{raw_query}};
+  }
   // Most paths have nothing to decode: resolved as they are, without a decoded copy.
   std::string decoded_copy;
   std::string_view decoded = raw_path;

@@ -14,6 +14,9 @@ namespace sidecar::cache {
 /// "/v1/<path>" plus the query with its parameters sorted and empty ones removed. Accepts the
 /// target with or without the leading "/v1/".
 [[nodiscard]] std::string normalise_key(std::string_view target);
+/// Whether normalise_key(target) is `target` itself ("/v1/..." without a query): then the cache
+/// looks it up as it is, with no key built (the hot path of every cached hit).
+[[nodiscard]] bool is_its_own_key(std::string_view target) noexcept;
 
 /// The key without its query, without a trailing '/'.
 [[nodiscard]] std::string_view key_path(std::string_view key) noexcept;

@@ -112,9 +112,16 @@ class kv_cache final {
     bool discard = false;     ///< cleared or invalidated meanwhile: answer, but do not store
   };
 
-  using slot_map = std::unordered_map<std::string, slot>;
+  /// Looked up by string_view too (C++20 heterogeneous lookup): a hit builds no key.
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
+  using slot_map = std::unordered_map<std::string, slot, key_hash, std::equal_to<>>;
 
-  std::optional<cached_answer> serve_fresh(const std::string& key, core::time_point now);
+  std::optional<cached_answer> serve_fresh(std::string_view key, core::time_point now);
   std::optional<cached_answer> serve_stale(const std::string& key, core::time_point now);
   void touch(slot& entry, core::time_point now);
 

@@ -30,10 +30,13 @@ inline constexpr std::size_t route_class_count = 9;
 struct route_decision {
   route_class kind = route_class::deny;
   normalised_target target;  ///< empty when the target itself was refused
-  bool list = false;         ///< kv_read only: a LIST (method LIST, or GET with list=true)
-  unsigned status = 0;       ///< deny only: 400, 403, 404, 405 or 412
-  std::string reason;        ///< deny only: the message for Vault's {"errors":[reason]}
-  std::string_view allow;    ///< deny with 405: the Allow header (static text)
+  /// target.upstream_target() of an allowed decision, built once here: the cache's key and what
+  /// goes to Vault. Empty for a denial.
+  std::string upstream_target;
+  bool list = false;       ///< kv_read only: a LIST (method LIST, or GET with list=true)
+  unsigned status = 0;     ///< deny only: 400, 403, 404, 405 or 412
+  std::string reason;      ///< deny only: the message for Vault's {"errors":[reason]}
+  std::string_view allow;  ///< deny with 405: the Allow header (static text)
 
   [[nodiscard]] bool allowed() const noexcept { return kind != route_class::deny; }
 };
@@ -50,7 +53,7 @@ struct route_decision {
 /// allowed path shaped /v1/<mount>/creds/<role> is a dynamic secret (GET only); a path with a
 /// "creds" third segment in any other shape is 404. Every other allowed path is KV. A method a
 /// route does not take is 405 with an Allow header; writes without `forward_writes` included.
-[[nodiscard]] route_decision route(std::string_view method, const normalised_target& target,
+[[nodiscard]] route_decision route(std::string_view method, normalised_target target,
                                    const config::proxy_config& proxy,
                                    const config::listener_config& listener);
 

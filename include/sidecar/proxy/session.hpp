@@ -75,12 +75,24 @@ class session final : public std::enable_shared_from_this<session<Protocol>> {
   net::awaitable<void> async_refuse_and_close(unsigned status, std::string_view message);
   void shutdown_send();
   void close_socket();
+  /// The request's route decision under the current policy; valid until the next request.
+  const route_decision& route(const string_request& request);
+
+  /// The last request's routing and what it was computed from (see route()).
+  struct last_route {
+    std::shared_ptr<const request_policy> policy;
+    std::string method;
+    std::string target;
+    std::string request_header;  ///< X-Vault-Request, which require_request_header looks at
+    route_decision decision;
+  };
 
   socket_type socket_;
   session_context context_;
   lazy_deadline deadline_;
   beast::flat_buffer buffer_;
   std::string head_;  // a ready_answer's status line and headers; its capacity is reused
+  last_route last_route_;
   net::cancellation_signal cancel_;
   bool idle_ = true;             // waiting for a request: stop() may close at once
   bool stop_requested_ = false;  // strand only

@@ -28,6 +28,21 @@ TEST_CASE("normalise_key: query parameters sorted, empty ones removed", "[cache]
   CHECK(normalise_key("/v1/kv/data/x?version=1") != normalise_key("/v1/kv/data/x"));
 }
 
+TEST_CASE("is_its_own_key: only targets that normalise to themselves", "[cache]") {
+  // Never wrong when it says yes; a query always takes the long way (it may need sorting).
+  for (const std::string_view target :
+       {"/v1/kv/data/x", "/v1/kv/metadata/", "/v1/v1/x", "/v1//x"}) {
+    INFO(target);
+    CHECK(is_its_own_key(target));
+    CHECK(normalise_key(target) == target);
+  }
+  for (const std::string_view target : {"/v1/kv/data/x?version=1", "/v1/kv/data/x?", "kv/data/x",
+                                        "v1/kv/data/x", "//v1/kv/data/x", "/v2/x", "/v1"}) {
+    INFO(target);
+    CHECK_FALSE(is_its_own_key(target));
+  }
+}
+
 TEST_CASE("key_path: without query or trailing slash", "[cache]") {
   CHECK(key_path("/v1/kv/data/x?version=2") == "/v1/kv/data/x");
   CHECK(key_path("/v1/kv/metadata/dir/?list=true") == "/v1/kv/metadata/dir");

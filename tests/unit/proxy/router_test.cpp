@@ -132,7 +132,13 @@ TEST_CASE("router: KV reads, lists and dynamic reads inside the allow list", "[p
   CHECK(d.kind == route_class::kv_read);
   CHECK(d.target.path == "/v1/kv-demo/data/app");
   CHECK(d.target.query == "version=2");
+  CHECK(d.upstream_target == "/v1/kv-demo/data/app?version=2");
   CHECK_FALSE(d.list);
+  d = route_request("GET", "/v1/kv-demo/data/a%20b/../c%3F", default_proxy, default_listener);
+  CHECK(d.upstream_target == d.target.upstream_target());
+  CHECK(d.upstream_target == "/v1/kv-demo/data/c%3F");
+  CHECK(route_request("GET", "/v1/secret/x", default_proxy, default_listener).upstream_target ==
+        "");  // denied: nothing goes upstream
 
   CHECK(route_request("HEAD", "/v1/kv-demo/data/app", default_proxy, default_listener).kind ==
         route_class::kv_read);

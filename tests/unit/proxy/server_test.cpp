@@ -653,6 +653,30 @@ TEST_CASE("server: forward_writes and require_request_header apply live, enable_
   CHECK(quit->status == 404);  // enable_quit stays as started
 }
 
+TEST_CASE(
+    "server: the same target again on a connection is routed afresh when the method or "
+    "X-Vault-Request differ",
+    "[proxy]") {
+  test_server s{tcp_listener()};
+  s.start();
+  s.server.apply_policy(config::proxy_config{}, true);  // require_request_header
+  auto client = s.connect();
+  const auto status = [&](const char* method, std::vector<std::string> headers) {
+    const auto answer = client.request(method, "/v1/kv-demo/data/x", std::move(headers));
+    REQUIRE(answer.has_value());
+    return answer->status;
+  };
+  CHECK(status("GET", {}) == 412);
+  CHECK(status("GET", {"X-Vault-Request: true"}) == 200);
+  CHECK(status("GET", {"X-Vault-Request: true"}) == 200);
+  CHECK(status("GET", {"X-Vault-Request: false"}) == 412);
+  CHECK(status("PUT", {"X-Vault-Request: true"}) == 405);  // forward_writes is off
+  CHECK(status("GET", {"X-Vault-Request: true"}) == 200);
+  CHECK(status("GET", {}) == 412);
+  CHECK(s.handler.paths().size() == 3);
+  CHECK(s.scrape().value("vault_sidecar_listener_connections_accepted_total") == 1.0);
+}
+
 TEST_CASE("server: policy swaps while two io threads serve never mix two policies", "[proxy]") {
   test_server s{tcp_listener(), short_limits(), {}, 2};
   s.start();

@@ -3,6 +3,7 @@
 #include <sidecar/auth/token_manager.hpp>
 #include <sidecar/config/config.hpp>
 #include <sidecar/core/asio.hpp>
+#include <sidecar/core/background_tasks.hpp>
 #include <sidecar/core/clock.hpp>
 
 #include <boost/system/result.hpp>
@@ -147,7 +148,6 @@ class client {
   net::awaitable<client_result<dynamic_creds>> dynamic_on_engine(std::string path);
   net::awaitable<void> keep_subscriptions();
   net::awaitable<void> keep_token();
-  void spawn_background(const char* name, net::awaitable<void> task);
   void notify(bool dynamic, const std::string& path, const nlohmann::json& data);
   void stop_on_engine();
   void run_thread();
@@ -165,7 +165,7 @@ class client {
   std::unique_ptr<lease::lease_stats> lease_stats_;
   std::unique_ptr<lease::lease_store> leases_;
   std::vector<subscription> subscriptions_;
-  std::vector<std::unique_ptr<net::cancellation_signal>> background_;
+  core::background_tasks background_;  ///< renewal, refresh and subscription loops
   std::unique_ptr<steady_timer> wake_subscriptions_;
   bool started_ = false;
   bool stopped_ = false;

@@ -61,7 +61,8 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
       live_{cfg},
       io_{std::max(1, cfg.listener.threads)},
       engine_{net::make_strand(io_)},
-      signals_{io_, SIGTERM, SIGINT, SIGHUP} {
+      signals_{io_, SIGTERM, SIGINT, SIGHUP},
+      background_{engine_, log()} {
   if (pattern_three(config_)) {
     signals_.add(SIGUSR1);
     signals_.add(SIGUSR2);
@@ -151,13 +152,13 @@ net::awaitable<void> sidecar_daemon::start() {
     request_stop(login_exit_code(login.error()));
     co_return;
   }
-  spawn_background("token renewal", keep_token());
-  spawn_background("cache refresh", cache_->run_refresh());
+  background_.spawn("token renewal", keep_token());
+  background_.spawn("cache refresh", cache_->run_refresh());
 
   co_await prefetch_secrets();
   if (supervisor_) {
     co_await hand_secrets_to_supervisor();
-    spawn_background("secrets refresh", keep_secrets_warm());
+    background_.spawn("secrets refresh", keep_secrets_warm());
     // Not a cancellable background task: at shutdown the supervisor stops the app gracefully
     // (restart_stop_signal, then SIGKILL after restart_grace) and supervise() then returns.
     net::co_spawn(engine_, supervise(), [](const std::exception_ptr& e) {
@@ -168,7 +169,7 @@ net::awaitable<void> sidecar_daemon::start() {
   const auto status = token_status_line(tokens_->stats());
   notifier_.ready(status);
   log()->info("ready: {}", status);
-  if (notifier_.watchdog_interval()) spawn_background("watchdog", watchdog());
+  if (notifier_.watchdog_interval()) background_.spawn("watchdog", watchdog());
 }
 
 net::awaitable<void> sidecar_daemon::prefetch_secrets() {
@@ -267,19 +268,6 @@ net::awaitable<void> sidecar_daemon::watchdog() {
   }
 }
 
-void sidecar_daemon::spawn_background(const char* name, net::awaitable<void> task) {
-  auto& signal = *background_.emplace_back(std::make_unique<net::cancellation_signal>());
-  net::co_spawn(engine_, std::move(task),
-                net::bind_cancellation_slot(signal.slot(), [name](const std::exception_ptr& e) {
-                  if (!e) return;
-                  try {
-                    std::rethrow_exception(e);
-                  } catch (const std::exception& failure) {
-                    log()->error("{} failed: {}", name, failure.what());
-                  }
-                }));
-}
-
 void sidecar_daemon::wait_for_signal() {
   signals_.async_wait([this](const error_code& ec, int number) {
     if (ec) return;
@@ -367,7 +355,7 @@ net::awaitable<void> sidecar_daemon::shut_down() {
   server_->stop();
   // The app may already have exited (that is often why we stop); only a running one is told.
   if (supervisor_ && supervisor_->child_pid()) supervisor_->stop(config_.exec.restart_stop_signal);
-  for (auto& signal : background_) signal->emit(net::cancellation_type::terminal);
+  background_.cancel_all();
   error_code ignored;
   signals_.cancel(ignored);
   if (config_.database.revoke_on_shutdown && tokens_->current_token() != nullptr) {

@@ -63,10 +63,13 @@ std::string without_v1(std::string path) {
 client::client(config::config cfg)
     : config_{std::move(cfg)},
       own_io_{std::make_unique<net::io_context>(1)},
-      engine_{net::make_strand(net::any_io_executor{own_io_->get_executor()})} {}
+      engine_{net::make_strand(net::any_io_executor{own_io_->get_executor()})},
+      background_{engine_, log()} {}
 
 client::client(config::config cfg, net::any_io_executor executor)
-    : config_{std::move(cfg)}, engine_{net::make_strand(std::move(executor))} {}
+    : config_{std::move(cfg)},
+      engine_{net::make_strand(std::move(executor))},
+      background_{engine_, log()} {}
 
 // On a caller's io_context the owner has stopped the client and drained the io_context.
 client::~client() {
@@ -142,9 +145,9 @@ net::awaitable<client_result<void>> client::start_on_engine() {
   if (stopped_) co_return failure(client_errc::stopped, "stopped during the login");
   started_ = true;
   log()->info("logged in to Vault at {}", config_.vault.address);
-  spawn_background("token renewal", keep_token());
-  spawn_background("cache refresh", cache_->run_refresh());
-  spawn_background("subscriptions", keep_subscriptions());
+  background_.spawn("token renewal", keep_token());
+  background_.spawn("cache refresh", cache_->run_refresh());
+  background_.spawn("subscriptions", keep_subscriptions());
   co_return client_result<void>{};
 }
 
@@ -262,19 +265,6 @@ net::awaitable<void> client::keep_token() {
   }
 }
 
-void client::spawn_background(const char* name, net::awaitable<void> task) {
-  auto& signal = *background_.emplace_back(std::make_unique<net::cancellation_signal>());
-  net::co_spawn(engine_, std::move(task),
-                net::bind_cancellation_slot(signal.slot(), [name](const std::exception_ptr& e) {
-                  if (!e) return;
-                  try {
-                    std::rethrow_exception(e);
-                  } catch (const std::exception& failed) {
-                    log()->error("{} failed: {}", name, failed.what());
-                  }
-                }));
-}
-
 auth::token_stats client::token_status() {
   const auto read = [this] { return tokens_ ? tokens_->stats() : auth::token_stats{}; };
   if (own_io_ && thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) {
@@ -315,7 +305,7 @@ void client::stop() {
 void client::stop_on_engine() {
   if (stopped_) return;
   stopped_ = true;
-  for (auto& signal : background_) signal->emit(net::cancellation_type::terminal);
+  background_.cancel_all();
   if (leases_) leases_->stop();
   if (wake_subscriptions_) wake_subscriptions_->cancel();
   if (started_) log()->info("stopped");

@@ -5,6 +5,7 @@
 #include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/config/config.hpp>
 #include <sidecar/core/asio.hpp>
+#include <sidecar/core/background_tasks.hpp>
 #include <sidecar/core/stop_watchdog.hpp>
 #include <sidecar/lease/lease_store.hpp>
 #include <sidecar/metrics/registry.hpp>
@@ -77,7 +78,6 @@ class sidecar_daemon final {
   net::awaitable<void> watchdog();
   net::awaitable<void> shut_down();
   void request_stop(int exit_code);
-  void spawn_background(const char* name, net::awaitable<void> task);
   void wait_for_signal();
   void reload();
 
@@ -100,7 +100,7 @@ class sidecar_daemon final {
   std::unique_ptr<supervisor::supervisor> supervisor_;  ///< pattern 3, when configured
   net::signal_set signals_;
   systemd_notifier notifier_;
-  std::vector<std::unique_ptr<net::cancellation_signal>> background_;
+  core::background_tasks background_;  ///< renewal, refresh and watchdog loops
   std::optional<int> exit_code_;
   bool stopping_ = false;
   /// Abandons a shutdown that has not drained within its budget.

@@ -199,7 +199,7 @@ net::awaitable<void> sidecar_daemon::hand_secrets_to_supervisor() {
     if (is_dynamic_path(path)) {
       auto creds = co_await leases_->async_get(path);
       if (!creds || creds->status != 200) continue;
-      if (auto data = supervisor::secret_map_of(creds->body.reveal())) {
+      if (auto data = supervisor::secret_map_of(creds->body->reveal())) {
         supervisor_->secret_changed(name, std::move(*data));
       }
       continue;

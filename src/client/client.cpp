@@ -192,9 +192,9 @@ net::awaitable<client_result<dynamic_creds>> client::dynamic_on_engine(std::stri
   auto got = co_await leases_->async_get(without_v1(std::move(path)));
   if (!got) co_return client_error{got.error(), 0, {}};
   if (got->status != 200) {
-    co_return vault_failure(got->status, got->content_type, got->body.reveal());
+    co_return vault_failure(got->status, got->content_type, got->body->reveal());
   }
-  auto envelope = nlohmann::json::parse(got->body.reveal(), nullptr, false);
+  auto envelope = nlohmann::json::parse(got->body->reveal(), nullptr, false);
   if (!envelope.is_object() || !envelope.contains("data") || !envelope["data"].is_object()) {
     co_return failure(vault::errc::malformed_response, "creds answer without a data object");
   }

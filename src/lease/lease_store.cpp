@@ -35,7 +35,7 @@ dynamic_answer error_answer(unsigned status, const std::string& message) {
   const nlohmann::json body = {{"errors", {message}}};
   return {.status = status,
           .content_type = "application/json",
-          .body = core::secret_string{body.dump()},
+          .body = std::make_shared<const core::secret_string>(body.dump()),
           .cache = cache_state::miss};
 }
 
@@ -54,8 +54,20 @@ struct held_lease {
   core::time_point granted_at;
   core::duration granted{};
   bool capped = false;  ///< the last renewal hit the max TTL: rotate next time
+  /// The last rendering and the whole seconds left it says: re-rendered when that changes
+  /// (once a second, and after a renewal), shared by every request in between.
+  mutable std::shared_ptr<const core::secret_string> rendered;
+  mutable long long rendered_seconds_left = -1;
 
   [[nodiscard]] core::time_point expiry() const noexcept { return granted_at + granted; }
+
+  [[nodiscard]] std::shared_ptr<const core::secret_string> body(long long seconds_left) const {
+    if (!rendered || rendered_seconds_left != seconds_left) {
+      rendered = std::make_shared<const core::secret_string>(secret.render(seconds_left));
+      rendered_seconds_left = seconds_left;
+    }
+    return rendered;
+  }
 };
 
 /// A replaced lease that is still alive: left to run out, revoked only at shutdown.
@@ -205,7 +217,7 @@ net::awaitable<std::vector<prefetch_failure>> lease_store::async_prefetch(
       failures.push_back({.path = std::move(paths[i]), .reason = answer.error().message()});
     } else if (answer->status != 200) {
       const vault::response as_vault{
-          .status = answer->status, .content_type = {}, .body = answer->body, .headers = {}};
+          .status = answer->status, .content_type = {}, .body = *answer->body, .headers = {}};
       failures.push_back({.path = std::move(paths[i]), .reason = refusal_reason(as_vault)});
     }
   }
@@ -218,7 +230,7 @@ dynamic_answer lease_store::serve(const path_entry& entry, cache_state cache) co
     if (cache == cache_state::hit) ++stats_.hits;
     return {.status = 200,
             .content_type = "application/json",
-            .body = entry.current->secret.render(seconds_left(entry.current->expiry(), now)),
+            .body = entry.current->body(seconds_left(entry.current->expiry(), now)),
             .cache = cache};
   }
   const std::string why =
@@ -263,10 +275,11 @@ void lease_store::finish_first_fetch(path_entry& entry, fetch_outcome& outcome) 
     // Nothing is stored for a refused or failed first fetch: the next request asks again.
     if (outcome.refusal) {
       auto& answer = *outcome.refusal;
-      entry.first_outcome = dynamic_answer{.status = answer.status,
-                                           .content_type = std::move(answer.content_type),
-                                           .body = std::move(answer.body),
-                                           .cache = cache_state::miss};
+      entry.first_outcome = dynamic_answer{
+          .status = answer.status,
+          .content_type = std::move(answer.content_type),
+          .body = std::make_shared<const core::secret_string>(std::move(answer.body)),
+          .cache = cache_state::miss};
     } else {
       entry.first_outcome = result<dynamic_answer>{outcome.error};
     }
@@ -339,7 +352,9 @@ net::awaitable<lease_store::fetch_outcome> lease_store::fetch(path_entry& entry)
   co_return fetch_outcome{.lease = held_lease{.secret = std::move(*secret),
                                               .granted_at = sent,
                                               .granted = granted,
-                                              .capped = false},
+                                              .capped = false,
+                                              .rendered = nullptr,
+                                              .rendered_seconds_left = -1},
                           .refusal = {},
                           .error = {},
                           .reason = {}};

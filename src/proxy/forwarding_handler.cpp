@@ -175,14 +175,13 @@ net::awaitable<handler_answer> forwarding_handler::read_dynamic(const route_deci
 handler_answer forwarding_handler::creds_answer(lease::dynamic_answer got) {
   const std::string_view x_cache = got.cache == lease::cache_state::hit ? "HIT" : "MISS";
   if (got.status == 200 && got.content_type == json_type) {
-    // Written from the rendered body itself; the secret_string cleanses it once written.
-    auto body = std::make_shared<const core::secret_string>(std::move(got.body));
-    const auto bytes = body->reveal();
-    ready_answer answer{200, std::move(body), json_content_type_line, bytes};
+    // Written from the rendering the lease store holds; cleansed when the last holder lets go.
+    const auto bytes = got.body->reveal();
+    ready_answer answer{200, std::move(got.body), json_content_type_line, bytes};
     answer.add_field("X-Cache", x_cache);
     return answer;
   }
-  auto answer = relay(got.status, got.content_type, got.body.reveal());
+  auto answer = relay(got.status, got.content_type, got.body->reveal());
   answer.set("X-Cache", x_cache);
   return answer;
 }

@@ -34,7 +34,9 @@ enum class cache_state { hit, miss };
 struct dynamic_answer {
   unsigned status = 200;
   std::string content_type = "application/json";
-  core::secret_string body;
+  /// Shared, never null: every request within one second of a lease gets the same rendering,
+  /// so a held creds answer costs no render and no copy. Cleansed when the last holder lets go.
+  std::shared_ptr<const core::secret_string> body;
   cache_state cache = cache_state::miss;
 };
 

@@ -69,7 +69,7 @@ net::awaitable<void> sleep_for(core::duration how_long) {
 }
 
 nlohmann::json body_of(const lease::dynamic_answer& answer) {
-  return nlohmann::json::parse(answer.body.reveal());
+  return nlohmann::json::parse(answer.body->reveal());
 }
 
 struct captured_log {
@@ -168,6 +168,11 @@ TEST_CASE("lease_store: find_held answers held creds at once, and never fetches"
     CHECK(held->status == 200);
     CHECK(held->cache == lease::cache_state::hit);
     CHECK(body_of(*held)["lease_id"] == body_of(*first)["lease_id"]);
+    // Within one second of the lease the same rendering is shared, not rendered again.
+    const auto again = t.store->find_held(app);
+    REQUIRE(again.has_value());
+    CHECK((again->body == held->body ||
+           body_of(*again)["lease_duration"] != body_of(*held)["lease_duration"]));
     t.vault.hold_fault(fault{});  // sealed: the lease runs out at 2 s
     co_await sleep_for(2300ms);
     const auto expired = t.store->find_held(app);

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <chrono>
+#include <optional>
 #include <variant>
 
 namespace sidecar::proxy {
@@ -294,18 +295,18 @@ net::awaitable<void> session<Protocol>::run() {
     const auto started = std::chrono::steady_clock::now();
 
     const route_decision& decision = route(request);
-    handler_answer answer;
+    // Built in place, never default-constructed first: a hit then moves no Beast message.
+    std::optional<handler_answer> answer;
     if (!decision.allowed()) {
       auto refusal = error_response(decision.status, decision.reason);
       if (!decision.allow.empty()) refusal.set(http::field::allow, decision.allow);
-      answer = std::move(refusal);
-    } else if (auto at_once = context_.handler.try_answer_at_once(request, decision)) {
-      answer = std::move(*at_once);
-    } else {
-      answer = co_await context_.handler.async_handle(request, decision);
+      answer.emplace(std::move(refusal));
+    } else if (answer = context_.handler.try_answer_at_once(request, decision); !answer) {
+      auto handled = co_await context_.handler.async_handle(request, decision);
+      answer.emplace(std::move(handled));
     }
     core::cleanse(request.body());  // a write's body may hold a secret
-    if (!co_await async_write_answer(answer, request, decision, started)) break;
+    if (!co_await async_write_answer(*answer, request, decision, started)) break;
   }
   shutdown_send();
 }

@@ -14,8 +14,8 @@
 #include <array>
 #include <cerrno>
 #include <string_view>
-#include <vector>
 #include <sys/socket.h>
+#include <vector>
 
 namespace sidecar::vault {
 namespace {

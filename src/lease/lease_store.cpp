@@ -169,12 +169,15 @@ net::awaitable<result<dynamic_answer>> lease_store::async_get(std::string_view p
 std::optional<dynamic_answer> lease_store::find_held(std::string_view path) const {
   const auto it = entries_.find(normalise(path));
   if (it == entries_.end() || it->second->first_fetch_pending) return std::nullopt;
-  const auto& entry = *it->second;
-  if (entry.first_outcome) {
-    if (!*entry.first_outcome) return std::nullopt;  // an error value: async_get() reports it
-    return **entry.first_outcome;
-  }
-  return serve(entry, cache_state::hit);
+  auto answer = settled_answer(*it->second, cache_state::hit);
+  if (!answer) return std::nullopt;  // an error value: async_get() reports it
+  return std::move(*answer);
+}
+
+result<dynamic_answer> lease_store::settled_answer(const path_entry& entry,
+                                                   cache_state cache) const {
+  if (entry.first_outcome) return *entry.first_outcome;
+  return serve(entry, cache);
 }
 
 net::awaitable<result<dynamic_answer>> lease_store::await_answer(std::shared_ptr<path_entry> entry,
@@ -189,8 +192,7 @@ net::awaitable<result<dynamic_answer>> lease_store::await_answer(std::shared_ptr
       co_return make_error_code(net::error::operation_aborted);
     }
   }
-  if (entry->first_outcome) co_return *entry->first_outcome;
-  co_return serve(*entry, waited ? cache_state::miss : cache_state::hit);
+  co_return settled_answer(*entry, waited ? cache_state::miss : cache_state::hit);
 }
 
 net::awaitable<std::vector<prefetch_failure>> lease_store::async_prefetch(

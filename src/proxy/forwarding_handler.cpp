@@ -28,8 +28,9 @@ constexpr std::array<std::string_view, 5> forwarded_headers{
     "X-Vault-Wrap-TTL", "X-Vault-Wrap-Format", "X-Vault-Index", "X-Vault-Inconsistent",
     "X-Vault-Forward"};
 
-bool wants_wrapping(const string_request& request) {
-  return request.find("X-Vault-Wrap-TTL") != request.end();
+// Listings and wrapped reads are per request by nature: forwarded, never cached.
+bool served_from_cache(const string_request& request, const route_decision& decision) {
+  return !decision.list && request.find("X-Vault-Wrap-TTL") == request.end();
 }
 
 // The one place where a failure to get an answer becomes an HTTP answer (DESIGN.md: unreachable
@@ -94,7 +95,7 @@ net::awaitable<handler_answer> forwarding_handler::async_handle(const string_req
 std::optional<handler_answer> forwarding_handler::try_answer_at_once(
     const string_request& request, const route_decision& decision) {
   if (hop_to_engine_) return std::nullopt;  // the cache and leases belong to another strand
-  if (decision.kind == route_class::kv_read && !decision.list && !wants_wrapping(request)) {
+  if (decision.kind == route_class::kv_read && served_from_cache(request, decision)) {
     if (auto fresh = parts_.cache.find_fresh(decision.upstream_target)) {
       return kv_answer(std::move(*fresh));
     }
@@ -135,8 +136,7 @@ net::awaitable<handler_answer> forwarding_handler::handle_on_engine(
 
 net::awaitable<handler_answer> forwarding_handler::read_kv(const string_request& request,
                                                            const route_decision& decision) {
-  // Listings and wrapped reads are per request by nature: forwarded, never cached.
-  if (decision.list || wants_wrapping(request)) co_return co_await forward(request, decision, true);
+  if (!served_from_cache(request, decision)) co_return co_await forward(request, decision, true);
 
   auto got = co_await parts_.cache.async_get(decision.upstream_target);
   if (!got) co_return failure_response(got.error());

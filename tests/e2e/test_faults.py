@@ -34,6 +34,20 @@ def secret_data(body):
     return json.loads(body)["data"]["data"]
 
 
+def cache_states_while_reading(test, sidecar, seconds, interval, expected_body):
+    """Reads KV_PATH every `interval` for `seconds`, asserting each read is 200 with
+    `expected_body`; returns the X-Cache values seen."""
+    states = set()
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        status, headers, body = sidecar.get(KV_PATH)
+        test.assertEqual(status, 200, body)
+        test.assertEqual(body, expected_body)
+        states.add(headers["x-cache"])
+        time.sleep(interval)
+    return states
+
+
 def errors_of(body):
     errors = json.loads(body)["errors"]
     assert isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors), body
@@ -236,13 +250,8 @@ class SealedDuringRefreshTest(CleanExitTestCase):
         sealed_at = time.monotonic()
         wait_until(lambda: any(r["status"] == 503 and r["path"] == KV_PATH
                                for r in vault.requests()), 10, what="a refresh meeting the seal")
-        states = set()
-        while time.monotonic() - sealed_at < 5:
-            status, headers, body = sidecar.get(KV_PATH)
-            self.assertEqual(status, 200, body)
-            self.assertEqual(body, fresh_body)
-            states.add(headers["x-cache"])
-            time.sleep(0.2)
+        states = cache_states_while_reading(self, sidecar, 5 - (time.monotonic() - sealed_at), 0.2,
+                                            fresh_body)
         self.assertIn("STALE", states)
         self.assertEqual(sidecar.health()[0], 200)
         vault.control("kv", {"mount": "kv-demo", "path": "sample",
@@ -284,14 +293,7 @@ class RevokedTokenTest(CleanExitTestCase):
         asked = len(vault.requests())
         # An app keeps reading (an unread entry is dropped after its TTL): past the 2 s TTL the
         # held answer is served stale.
-        states = set()
-        started = time.monotonic()
-        while time.monotonic() - started < 3:
-            status, headers, body = sidecar.get(KV_PATH)
-            self.assertEqual(status, 200, body)
-            self.assertEqual(body, fresh_body)
-            states.add(headers["x-cache"])
-            time.sleep(0.3)
+        states = cache_states_while_reading(self, sidecar, 3, 0.3, fresh_body)
         self.assertIn("STALE", states)
         status, _, body = sidecar.get("/v1/kv-demo/data/another")
         self.assertEqual(status, 503, body)

@@ -137,6 +137,9 @@ class lease_store final {
   /// stop(), first fetches in flight included: before revoking, nothing new may be handed out.
   void cancel_all();
   void make_current(path_entry& entry, fetch_outcome& outcome);
+  /// What an entry whose first fetch is over answers: that fetch's refusal or error, else serve().
+  [[nodiscard]] result<dynamic_answer> settled_answer(const path_entry& entry,
+                                                      cache_state cache) const;
   [[nodiscard]] dynamic_answer serve(const path_entry& entry, cache_state cache) const;
 
   net::any_io_executor executor_;

@@ -89,6 +89,24 @@ const std::vector<change>& restart_keys() {
   return keys;
 }
 
+// Changes each key alone and checks that it is applied live as exactly `group` of the plan:
+// named in `applied`, that group's flag set and the other groups' not, nothing for a restart.
+void check_applied_as(const std::vector<change>& keys, bool app::reload_plan::*group) {
+  const auto running = running_config();
+  for (const auto& [key, apply] : keys) {
+    INFO(key);
+    auto reread = running;
+    apply(reread);
+    const auto plan = app::plan_reload(running, reread);
+    CHECK(plan.applied == std::vector<std::string>{key});
+    for (const auto flag :
+         {&app::reload_plan::log, &app::reload_plan::cache, &app::reload_plan::request_policy}) {
+      CHECK(plan.*flag == (flag == group));
+    }
+    CHECK(plan.needs_restart.empty());
+  }
+}
+
 }  // namespace
 
 TEST_CASE("plan_reload: an identical file changes nothing", "[app]") {
@@ -141,46 +159,20 @@ TEST_CASE("plan_reload: log level and format are applied as the log group", "[ap
 }
 
 TEST_CASE("plan_reload: each cache key is applied as the cache group", "[app]") {
-  const auto running = running_config();
-  const std::vector<change> keys{
-      {"cache.ttl", [](auto& c) { c.cache.ttl = 30s; }},
-      {"cache.refresh_interval", [](auto& c) { c.cache.refresh_interval = 10s; }},
-      {"cache.max_stale", [](auto& c) { c.cache.max_stale = 0s; }},
-      {"cache.max_entries", [](auto& c) { c.cache.max_entries = 10; }},
-  };
-  for (const auto& [key, apply] : keys) {
-    INFO(key);
-    auto reread = running;
-    apply(reread);
-    const auto plan = app::plan_reload(running, reread);
-    CHECK(plan.applied == std::vector<std::string>{key});
-    CHECK(plan.cache);
-    CHECK_FALSE(plan.log);
-    CHECK_FALSE(plan.request_policy);
-    CHECK(plan.needs_restart.empty());
-  }
+  check_applied_as({{"cache.ttl", [](auto& c) { c.cache.ttl = 30s; }},
+                    {"cache.refresh_interval", [](auto& c) { c.cache.refresh_interval = 10s; }},
+                    {"cache.max_stale", [](auto& c) { c.cache.max_stale = 0s; }},
+                    {"cache.max_entries", [](auto& c) { c.cache.max_entries = 10; }}},
+                   &app::reload_plan::cache);
 }
 
 TEST_CASE("plan_reload: allow, forward_writes and require_request_header are the request policy",
           "[app]") {
-  const auto running = running_config();
-  const std::vector<change> keys{
-      {"proxy.allow", [](auto& c) { c.proxy.allow.push_back("/v1/kv-v1/*"); }},
-      {"proxy.forward_writes", [](auto& c) { c.proxy.forward_writes = true; }},
-      {"listener.require_request_header",
-       [](auto& c) { c.listener.require_request_header = true; }},
-  };
-  for (const auto& [key, apply] : keys) {
-    INFO(key);
-    auto reread = running;
-    apply(reread);
-    const auto plan = app::plan_reload(running, reread);
-    CHECK(plan.applied == std::vector<std::string>{key});
-    CHECK(plan.request_policy);
-    CHECK_FALSE(plan.log);
-    CHECK_FALSE(plan.cache);
-    CHECK(plan.needs_restart.empty());
-  }
+  check_applied_as({{"proxy.allow", [](auto& c) { c.proxy.allow.push_back("/v1/kv-v1/*"); }},
+                    {"proxy.forward_writes", [](auto& c) { c.proxy.forward_writes = true; }},
+                    {"listener.require_request_header",
+                     [](auto& c) { c.listener.require_request_header = true; }}},
+                   &app::reload_plan::request_policy);
 }
 
 TEST_CASE("plan_reload: allow patterns in another order are a change", "[app]") {

@@ -76,6 +76,39 @@ struct fixture {
   kv_cache cache;
 };
 
+// A cache on the real clock whose refresh loop runs in the io_context: for the tests of the
+// background loop, where time must pass by itself.
+struct refreshing_fixture {
+  explicit refreshing_fixture(const config::cache_config& settings)
+      : config{settings}, cache{vault, tokens, clock, config} {}
+
+  // "kv1/app" read once as "old"; Vault then holds "new" for the next refresh to find.
+  void read_then_change() {
+    vault.answer("/v1/kv1/app", 200, kv1_body(R"({"api_key":"old"})"));
+    REQUIRE(run(io, cache.async_get("kv1/app")).has_value());
+    vault.answer("/v1/kv1/app", 200, kv1_body(R"({"api_key":"new"})"));
+  }
+  void start_loop() {
+    net::co_spawn(io, cache.run_refresh(),
+                  net::bind_cancellation_slot(stop.slot(),
+                                              [this](std::exception_ptr) { loop_ended = true; }));
+    io.restart();
+  }
+  void stop_loop() {
+    stop.emit(net::cancellation_type::terminal);
+    io.run();
+  }
+
+  net::io_context io;
+  core::system_clock clock;
+  testing::fake_vault_client vault;
+  testing::fake_token_source tokens{"s.token"};
+  config::cache_config config;
+  kv_cache cache;
+  net::cancellation_signal stop;
+  bool loop_ended = false;
+};
+
 }  // namespace
 
 TEST_CASE("kv_cache: a second read is a hit without a new upstream request", "[cache]") {
@@ -492,43 +525,30 @@ TEST_CASE("kv_cache: a refresh without change does not notify", "[cache]") {
 }
 
 TEST_CASE("kv_cache: the background loop brings a new version within the interval", "[cache]") {
-  net::io_context io;
-  core::system_clock clock;
-  testing::fake_vault_client vault;
-  testing::fake_token_source tokens{"s.token"};
   config::cache_config config;
   config.ttl = 10s;
   config.refresh_interval = 200ms;
   config.max_stale = 0s;
-  kv_cache cache{vault, tokens, clock, config};
-
+  refreshing_fixture f{config};
   std::vector<std::pair<std::string, nlohmann::json>> changes;
-  cache.on_change([&changes](const std::string& key, const nlohmann::json& data) {
+  f.cache.on_change([&changes](const std::string& key, const nlohmann::json& data) {
     changes.emplace_back(key, data);
   });
-  vault.answer("/v1/kv1/app", 200, kv1_body(R"({"api_key":"old"})"));
-  REQUIRE(run(io, cache.async_get("kv1/app")).has_value());
-  vault.answer("/v1/kv1/app", 200, kv1_body(R"({"api_key":"new"})"));
+  f.read_then_change();
 
-  net::cancellation_signal stop;
-  bool loop_ended = false;
-  net::co_spawn(io, cache.run_refresh(),
-                net::bind_cancellation_slot(
-                    stop.slot(), [&loop_ended](std::exception_ptr) { loop_ended = true; }));
-  io.restart();
-  io.run_for(700ms);  // three or so passes; the first, at about 200 ms, brings the change
-  stop.emit(net::cancellation_type::terminal);
-  io.run();
+  f.start_loop();
+  f.io.run_for(700ms);  // three or so passes; the first, at about 200 ms, brings the change
+  f.stop_loop();
 
-  CHECK(loop_ended);
+  CHECK(f.loop_ended);
   REQUIRE(changes.size() == 1);
   CHECK(changes.front().first == "/v1/kv1/app");
   CHECK(changes.front().second == nlohmann::json{{"api_key", "new"}});
-  const auto after = run(io, cache.async_get("kv1/app"));
+  const auto after = run(f.io, f.cache.async_get("kv1/app"));
   REQUIRE(after.has_value());
   CHECK(after->state == cache_state::hit);
   CHECK(after->answer->data() == nlohmann::json{{"api_key", "new"}});
-  CHECK(vault.total_requests() == 2);  // read once, so refreshed once
+  CHECK(f.vault.total_requests() == 2);  // read once, so refreshed once
 }
 
 TEST_CASE("kv_cache: the least recently read entry is evicted first", "[cache]") {
@@ -586,36 +606,24 @@ TEST_CASE("kv_cache: a smaller max_entries evicts the least recently read down t
 }
 
 TEST_CASE("kv_cache: a shorter refresh_interval wakes a loop waiting on a long one", "[cache]") {
-  net::io_context io;
-  core::system_clock clock;
-  testing::fake_vault_client vault;
-  testing::fake_token_source tokens{"s.token"};
   config::cache_config config;
   config.ttl = 10s;
   config.refresh_interval = 1h;
-  kv_cache cache{vault, tokens, clock, config};
-  vault.answer("/v1/kv1/app", 200, kv1_body(R"({"api_key":"old"})"));
-  REQUIRE(run(io, cache.async_get("kv1/app")).has_value());
-  vault.answer("/v1/kv1/app", 200, kv1_body(R"({"api_key":"new"})"));
+  refreshing_fixture f{config};
+  f.read_then_change();
 
-  net::cancellation_signal stop;
-  bool loop_ended = false;
-  net::co_spawn(io, cache.run_refresh(),
-                net::bind_cancellation_slot(
-                    stop.slot(), [&loop_ended](std::exception_ptr) { loop_ended = true; }));
-  io.restart();
-  io.run_for(100ms);  // the loop now waits on its hour
-  CHECK(vault.total_requests() == 1);
+  f.start_loop();
+  f.io.run_for(100ms);  // the loop now waits on its hour
+  CHECK(f.vault.total_requests() == 1);
   auto faster = config;
   faster.refresh_interval = 100ms;
-  cache.apply(faster);
-  io.run_for(1s);  // a pass at about 100 ms re-reads the entry
-  stop.emit(net::cancellation_type::terminal);
-  io.run();
+  f.cache.apply(faster);
+  f.io.run_for(1s);  // a pass at about 100 ms re-reads the entry
+  f.stop_loop();
 
-  CHECK(loop_ended);
-  CHECK(vault.total_requests() >= 2);
-  const auto after = run(io, cache.async_get("kv1/app"));
+  CHECK(f.loop_ended);
+  CHECK(f.vault.total_requests() >= 2);
+  const auto after = run(f.io, f.cache.async_get("kv1/app"));
   REQUIRE(after.has_value());
   CHECK(after->answer->data() == nlohmann::json{{"api_key", "new"}});
 }

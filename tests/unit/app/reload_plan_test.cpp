@@ -141,21 +141,9 @@ TEST_CASE("plan_reload: each restart-only key is named and applies nothing live"
 }
 
 TEST_CASE("plan_reload: log level and format are applied as the log group", "[app]") {
-  const auto running = running_config();
-  auto level = running;
-  level.log.level = "debug";
-  auto plan = app::plan_reload(running, level);
-  CHECK(plan.applied == std::vector<std::string>{"log.level"});
-  CHECK(plan.log);
-  CHECK_FALSE(plan.cache);
-  CHECK_FALSE(plan.request_policy);
-  CHECK(plan.needs_restart.empty());
-
-  auto format = running;
-  format.log.format = config::log_format::json;
-  plan = app::plan_reload(running, format);
-  CHECK(plan.applied == std::vector<std::string>{"log.format"});
-  CHECK(plan.log);
+  check_applied_as({{"log.level", [](auto& c) { c.log.level = "debug"; }},
+                    {"log.format", [](auto& c) { c.log.format = config::log_format::json; }}},
+                   &app::reload_plan::log);
 }
 
 TEST_CASE("plan_reload: each cache key is applied as the cache group", "[app]") {

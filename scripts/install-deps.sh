@@ -12,6 +12,7 @@ packages=(
   postgresql postgresql-client libpq-dev
   nginx-light wrk  # scripts/bench.sh, tests/e2e/test_faults.py
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # scripts/fuzz.sh (libFuzzer)
+  clang-format systemd binutils  # scripts/test.sh format check; systemd-analyze, readelf in e2e
 )
 
 missing=()

@@ -84,9 +84,10 @@ void describe_clients(ini_writer& ini, const config::config& cfg) {
             c.gids.empty() ? ""
                            : "gids " + ids(c.gids) + "; members' uids " +
                                  (c.member_uids.empty() ? "none" : ids(c.member_uids)));
-    ini.key("allow", joined(c.allow));
-    ini.key("max_connections", std::to_string(c.max_connections),
-            c.max_connections == 0 ? "no own cap (listener.max_connections applies)" : "");
+    // 0 (no cap of its own) is no value the key takes: said in a note instead.
+    ini.key("allow", joined(c.allow),
+            c.max_connections == 0 ? "no max_connections of its own" : "");
+    if (c.max_connections != 0) ini.key("max_connections", std::to_string(c.max_connections));
   }
 }
 

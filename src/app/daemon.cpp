@@ -104,6 +104,7 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
       io_.get_executor(), config_.listener, config_.proxy,
       proxy::listener_limits{.max_connections = config_.listener.max_connections}, *handler_,
       registry_, config_.clients, audit_.get());
+  handler_->set_client_counts([this] { return server_->client_counts(); });
   if (pattern_three(config_)) {
     supervisor_ = std::make_unique<supervisor::supervisor>(engine_, config_);
     cache_->on_change([this](const std::string& key, const nlohmann::json& data) {

@@ -204,15 +204,11 @@ setter list(std::vector<std::string>& out) {
   return [&out](std::string_view value) { return store(parse_list(value), out); };
 }
 
+// A uid or gid written as a number; (uid_t)-1 means "no id" to the kernel and is refused.
 std::optional<std::uint32_t> numeric_id(std::string_view text) {
-  if (text.empty() || text.size() > 10) return std::nullopt;
-  std::uint64_t value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  if (value >= std::numeric_limits<std::uint32_t>::max()) return std::nullopt;  // (uid_t)-1
-  return static_cast<std::uint32_t>(value);
+  const auto value = parse_whole(text, 0, std::numeric_limits<std::uint32_t>::max() - 1);
+  if (!value) return std::nullopt;
+  return static_cast<std::uint32_t>(*value);
 }
 
 // A user name or uid to a uid. A number is taken as it is (a container may run uids that have

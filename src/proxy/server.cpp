@@ -76,6 +76,21 @@ void server::apply_policy(config::proxy_config proxy, bool require_request_heade
       .proxy = std::move(proxy), .listener = std::move(listener), .clients = std::move(clients)}));
 }
 
+std::vector<client_requests> server::client_counts() {
+  const auto policy = policy_.load();
+  std::vector<client_requests> counts;
+  if (policy->clients.empty()) return counts;
+  const auto add = [&](std::string_view name) {
+    const auto counters = stats_.for_client(name);
+    counts.push_back(client_requests{.name = std::string{name},
+                                     .requests = counters.requests->value(),
+                                     .refusals = counters.refusals->value()});
+  };
+  for (const auto& c : policy->clients) add(c.name);
+  add("-");
+  return counts;
+}
+
 result<void> server::start() {
   if (!listener_.address.empty()) {
     if (auto opened = open_tcp(); !opened) return opened;

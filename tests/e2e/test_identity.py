@@ -282,6 +282,13 @@ class ClientAccessTest(GuardedSidecar, CleanExitTestCase):
         self.assertRegex(text, r'client_requests_total\{client="web"\} [1-9]')
         self.assertRegex(text, r'client_refusals_total\{client="web"\} [1-9]')
         self.assertRegex(text, r'client_refusals_total\{client="-"\} [1-9]')
+        _, _, health = request(self.sidecar.port, "/sidecar/v1/health")
+        clients = json.loads(health)["clients"]
+        self.assertEqual(sorted(clients), ["-", "batch", "ops", "web"])
+        self.assertGreaterEqual(clients["web"]["requests"], 6)
+        self.assertGreaterEqual(clients["web"]["refusals"], 4)
+        self.assertGreaterEqual(clients["-"]["refusals"], 3)
+        self.assertEqual(set(clients["ops"]), {"requests", "refusals"})  # counts only
 
     def test_first_matching_client_wins_in_file_order(self):
         # nobody's primary group is nogroup: the group client comes first and wins.

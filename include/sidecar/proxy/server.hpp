@@ -5,6 +5,7 @@
 #include <sidecar/core/result.hpp>
 #include <sidecar/metrics/registry.hpp>
 #include <sidecar/proxy/audit_log.hpp>
+#include <sidecar/proxy/health.hpp>
 #include <sidecar/proxy/listener_limits.hpp>
 #include <sidecar/proxy/request_handler.hpp>
 #include <sidecar/proxy/request_policy.hpp>
@@ -66,6 +67,10 @@ class server final {
   /// Any thread.
   void apply_policy(config::proxy_config proxy, bool require_request_header,
                     std::vector<config::client_config> clients = {});
+
+  /// Requests and refusals of every [client.NAME] of the current policy, then of callers
+  /// matching none ("-"); empty without clients. Any thread.
+  [[nodiscard]] std::vector<client_requests> client_counts();
 
   /// The bound TCP endpoint (the real port when configured with port 0).
   [[nodiscard]] std::optional<tcp::endpoint> tcp_endpoint() const { return tcp_endpoint_; }

@@ -151,6 +151,7 @@ else
   check "man finds the installed page" man -w vault-sidecar
   echo "; the administrator's edit" >>/etc/vault-sidecar/vault-sidecar.ini
   echo "secret" >/etc/vault-sidecar/secret_id
+  echo "role" >/etc/vault-sidecar/role_id
   check "an upgrade (the same package again) succeeds" \
     env DEBIAN_FRONTEND=noninteractive dpkg -i --force-confold "$deb"
   check "an upgrade keeps the edited conffile" \
@@ -161,7 +162,13 @@ else
   check "removal leaves the secret_id" test -f /etc/vault-sidecar/secret_id
   check "removal takes the binary" test ! -e /usr/bin/vault-sidecar
   check "dpkg -P purges it" dpkg -P vault-sidecar
-  check "purge removes /etc/vault-sidecar" test ! -e /etc/vault-sidecar
+  check "purge removes /etc/vault-sidecar with the credentials" test ! -e /etc/vault-sidecar
+  # A file of the administrator's own (a CA bundle, say) survives a purge, and so its directory.
+  check "a reinstallation after purge succeeds" dpkg -i "$deb"
+  echo "ca" >/etc/vault-sidecar/vault-ca.pem
+  check "a second purge succeeds" dpkg -P vault-sidecar
+  check "purge keeps a file it does not know" test -f /etc/vault-sidecar/vault-ca.pem
+  rm -rf /etc/vault-sidecar
   check "purge removes the enablement" test ! -L "$wanted"
 fi
 

@@ -6,6 +6,7 @@
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/auth/credentials.hpp>
 #include <sidecar/auth/errc.hpp>
+#include <sidecar/auth/login_request.hpp>
 #include <sidecar/auth/token_manager.hpp>
 #include <sidecar/core/clock.hpp>
 #include <sidecar/core/log.hpp>
@@ -146,6 +147,8 @@ net::awaitable<int> check_access(const config::config& cfg, vault::client& vault
     rows.push_back(secret_row(name, path, caps.at(path), read, is_dynamic_path(path)));
   }
 
+  // A token_file token belongs to whoever created it: the check used it and leaves it alone.
+  if (cfg.auth.kind == config::auth_method::token_file) co_return online_exit_code(rows);
   if (const auto why = co_await revoke_self(vault, token); !why.empty()) {
     err << "vault-sidecar check: warning: could not revoke the check's token (" << why
         << "); it lapses at the end of its TTL\n";
@@ -283,8 +286,8 @@ int run_online_check(const std::string& config_path, const config::env_lookup& e
   auth_config.remove_secret_id_file_after_reading = false;
   auto credentials = auth::load_credentials(auth_config, credential_environment(env));
   if (!credentials) {
-    err << "vault-sidecar check: cannot read the AppRole credentials: "
-        << credentials.error().message() << '\n';
+    err << "vault-sidecar check: cannot read the " << auth::method_title(auth_config.kind)
+        << " credentials: " << credentials.error().message() << '\n';
     return exit_code::bad_config;
   }
 
@@ -310,8 +313,9 @@ int run_online_check(const std::string& config_path, const config::env_lookup& e
   io.run();
   if (!code) return exit_code::internal;
   if (*code == exit_code::ok || *code == secrets_unreadable) {
-    out << "; " << cfg.file << ": valid; logged in to " << cfg.vault.address
-        << "; what the role can read:\n"
+    out << "; " << cfg.file << ": valid; logged in to " << cfg.vault.address << " with "
+        << auth::method_title(cfg.auth.kind) << " (auth/" << cfg.auth.mount
+        << "); what the role can read:\n"
         << format_table(rows);
   }
   return *code;

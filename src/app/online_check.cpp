@@ -281,6 +281,14 @@ int run_online_check(const std::string& config_path, const config::env_lookup& e
   if (!core::parse_log_level(cfg.log.level, level)) return exit_code::internal;
   core::configure_logging(level, cfg.log.format);
 
+  // A response-wrapped secret_id is single use: logging in here would spend it and leave the
+  // daemon nothing to unwrap. The offline checks passed; say why the online ones are skipped.
+  if (cfg.auth.kind == config::auth_method::approle &&
+      !cfg.auth.secret_id_response_wrapping_path.empty()) {
+    out << "; " << cfg.file << ": valid; not logged in: the secret_id is response-wrapped "
+        << "(single use), and check --online would spend it\n";
+    return exit_code::ok;
+  }
   // The daemon still needs the secret_id file after this check.
   auto auth_config = cfg.auth;
   auth_config.remove_secret_id_file_after_reading = false;

@@ -70,6 +70,15 @@ login_request make_login_request(const config::auth_config& config, const creden
   return out;
 }
 
+core::secret_string wrapping_lookup_body(const core::secret_string& wrapping_token) {
+  std::string body;
+  body.reserve(6 * wrapping_token.size() + 16);
+  body += "{\"token\":";
+  append_json_string(body, wrapping_token.reveal());
+  body += '}';
+  return core::secret_string{std::move(body)};
+}
+
 const char* method_title(config::auth_method method) noexcept {
   switch (method) {
     case config::auth_method::approle:

@@ -8,6 +8,7 @@
 #include <sidecar/auth/renewal_due.hpp>
 #include <sidecar/auth/renewal_failure.hpp>
 #include <sidecar/auth/ttl_capped.hpp>
+#include <sidecar/auth/wrapping_check.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/vault/envelope.hpp>
 
@@ -148,6 +149,10 @@ net::awaitable<result<void>> token_manager::async_login_once() {
     if (!jwt) co_return jwt.error();
     credentials_.jwt = std::move(*jwt);
   }
+  if (config_.kind == config::auth_method::approle &&
+      !config_.secret_id_response_wrapping_path.empty() && !secret_id_unwrapped_) {
+    if (auto unwrapped = co_await async_unwrap_secret_id(); !unwrapped) co_return unwrapped;
+  }
   auto built = make_login_request(config_, credentials_);
   // A named request, not a temporary in the co_await expression: GCC 12 destroys such
   // temporaries twice (a double free under ASan).
@@ -160,6 +165,53 @@ net::awaitable<result<void>> token_manager::async_login_once() {
   auto answer = co_await async_auth_call(std::move(login));
   if (!answer) co_return answer.error();
   adopt_login(*answer, sent);
+  co_return result<void>{};
+}
+
+net::awaitable<result<void>> token_manager::async_unwrap_secret_id() {
+  // The lookup does not spend the token (and needs no X-Vault-Token): it shows which request
+  // made it before anything is consumed.
+  vault::request lookup{.method = http::verb::post,
+                        .target = "/v1/sys/wrapping/lookup",
+                        .body = wrapping_lookup_body(credentials_.secret_id),
+                        .token = nullptr,
+                        .headers = {}};
+  auto looked = co_await async_auth_call(std::move(lookup), false);
+  if (!looked) {
+    // Vault answers 400 "wrapping token is not valid or does not exist" for a token already
+    // unwrapped (by us earlier, or by someone who intercepted it), expired or never issued.
+    last_error_ =
+        "wrapping token lookup: " + last_error_ + " (already unwrapped, expired or never issued)";
+    co_return looked.error();
+  }
+  if (auto refusal = wrapping_refusal(looked->data, config_.secret_id_response_wrapping_path)) {
+    last_error_ = std::move(*refusal);
+    auth_log()->error("login refused: {}", last_error_);
+    co_return make_error_code(errc::login_refused);
+  }
+  vault::request unwrap{.method = http::verb::post,
+                        .target = "/v1/sys/wrapping/unwrap",
+                        .body = {},
+                        .token = &credentials_.secret_id,
+                        .headers = {}};
+  auto unwrapped = co_await async_auth_call(std::move(unwrap), false);
+  if (!unwrapped) {
+    last_error_ = "wrapping token unwrap: " + last_error_;
+    co_return unwrapped.error();
+  }
+  const auto& data = unwrapped->data;
+  // Spent either way: a retry must not unwrap it again.
+  secret_id_unwrapped_ = true;
+  if (!data.is_object() || !data.contains("secret_id") || !data["secret_id"].is_string() ||
+      data["secret_id"].get_ref<const std::string&>().empty()) {
+    last_error_ = "the unwrapped answer holds no secret_id (was it wrapped from " +
+                  config_.secret_id_response_wrapping_path + "?)";
+    auth_log()->error("login refused: {}", last_error_);
+    co_return make_error_code(errc::login_refused);
+  }
+  credentials_.secret_id = core::secret_string{data["secret_id"].get_ref<const std::string&>()};
+  auth_log()->info("unwrapped the secret_id (wrapping token created by {})",
+                   config_.secret_id_response_wrapping_path);
   co_return result<void>{};
 }
 

@@ -27,6 +27,9 @@ struct login_request {
 [[nodiscard]] login_request make_login_request(const config::auth_config& config,
                                                const credentials& login);
 
+/// `{"token": ...}`, the body of `POST /v1/sys/wrapping/lookup` for a response-wrapping token.
+[[nodiscard]] core::secret_string wrapping_lookup_body(const core::secret_string& wrapping_token);
+
 /// "AppRole", "Kubernetes", "JWT", "TLS certificate", "token file": for log lines.
 [[nodiscard]] const char* method_title(config::auth_method method) noexcept;
 

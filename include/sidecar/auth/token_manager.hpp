@@ -111,6 +111,10 @@ class token_manager final : public vault::token_source {
   net::awaitable<renew_result> async_renew();
   /// One login with the configured method (the JWT re-read first); adopts the token.
   net::awaitable<result<void>> async_login_once();
+  /// auth.secret_id_response_wrapping_path: the secret_id source held a wrapping token; looks
+  /// it up, refuses it unless its creation_path is the configured one (login_refused, nothing
+  /// unwrapped), then unwraps it into the secret_id. Once per process (single use).
+  net::awaitable<result<void>> async_unwrap_secret_id();
   /// token_file: lookup-self of the token read from the file, then adopts it.
   net::awaitable<result<void>> async_adopt_file_token();
   /// relogin = on_expiry: logs in again until it works (jittered backoff). The old token serves
@@ -136,7 +140,8 @@ class token_manager final : public vault::token_source {
   core::backoff login_backoff_;
   core::backoff renew_backoff_;
   std::optional<core::time_point> renew_retry_at_;  ///< after a transient failure
-  bool token_refused_ = false;  ///< a renewal was refused; relogin = on_expiry logs in again
+  bool secret_id_unwrapped_ = false;  ///< the wrapping token was spent: never unwrap again
+  bool token_refused_ = false;        ///< a renewal was refused; relogin = on_expiry logs in again
   token_status status_ = token_status::starting;
   std::optional<core::time_point> last_renewal_;
   std::string last_error_;

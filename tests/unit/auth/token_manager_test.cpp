@@ -842,3 +842,119 @@ TEST_CASE("token_manager: a failing new login keeps retrying, degraded once the 
   CHECK(h.log.count("new login failed: 403: permission denied") == 2);
   CHECK_FALSE(mentions(h.log, "CANARY"));
 }
+
+// Issue 20: a response-wrapped secret_id.
+
+namespace {
+
+constexpr const char* wrapping_token = "hvs.WRAP-CANARY-3e7f";
+constexpr const char* unwrapped_secret_id = "SECRET-CANARY-unwrapped";
+constexpr const char* wrapped_from = "auth/approle/role/myapp/secret-id";
+
+config::auth_config wrapping_config() {
+  auto config = short_config();
+  config.secret_id_response_wrapping_path = wrapped_from;
+  return config;
+}
+
+auth::credentials wrapped_credentials() {
+  auto credentials = canary_credentials();
+  credentials.secret_id = core::secret_string{std::string{wrapping_token}};
+  return credentials;
+}
+
+vault::response lookup_wrapping_answer(std::string_view creation_path) {
+  return auth::testing::json_answer(200, nlohmann::json{{"data",
+                                                         {{"creation_path", creation_path},
+                                                          {"creation_time", "2026-12-07T12:00:00Z"},
+                                                          {"creation_ttl", 120}}}}
+                                             .dump());
+}
+
+vault::response unwrap_answer() {
+  return auth::testing::json_answer(200,
+                                    nlohmann::json{{"data",
+                                                    {{"secret_id", unwrapped_secret_id},
+                                                     {"secret_id_accessor", "ACCESSOR-CANARY-sid"},
+                                                     {"secret_id_ttl", 0}}}}
+                                        .dump());
+}
+
+}  // namespace
+
+TEST_CASE("token_manager: a wrapped secret_id is looked up, unwrapped once, then used", "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == "/v1/sys/wrapping/lookup") {
+                return lookup_wrapping_answer(wrapped_from);
+              }
+              if (request.target == "/v1/sys/wrapping/unwrap") return unwrap_answer();
+              return login_answer(token, accessor, 60, true);
+            },
+            wrapping_config(), wrapped_credentials()};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE(h.outcome->has_value());
+  const auto& requests = h.vault.requests();
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[0].target == "/v1/sys/wrapping/lookup");
+  CHECK_FALSE(requests[0].has_token);
+  CHECK(nlohmann::json::parse(requests[0].body) == nlohmann::json{{"token", wrapping_token}});
+  CHECK(requests[1].target == "/v1/sys/wrapping/unwrap");
+  CHECK(requests[1].token == wrapping_token);
+  CHECK(requests[2].target == login_target);
+  CHECK(nlohmann::json::parse(requests[2].body) ==
+        nlohmann::json{{"role_id", role_id}, {"secret_id", unwrapped_secret_id}});
+  CHECK_FALSE(mentions(h.log, "CANARY"));
+}
+
+TEST_CASE("token_manager: a wrapping token from another path is refused without unwrapping it",
+          "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == "/v1/sys/wrapping/lookup") {
+                return lookup_wrapping_answer("sys/wrapping/wrap");
+              }
+              if (request.target == "/v1/sys/wrapping/unwrap") return unwrap_answer();
+              return login_answer(token, accessor, 60, true);
+            },
+            wrapping_config(), wrapped_credentials()};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.vault.requests().size() == 1);  // the lookup only: no unwrap, no login
+  CHECK(h.manager.stats().last_error.find("substituted (a possible attack)") != std::string::npos);
+  CHECK(h.log.count("login refused: the wrapping token was created by sys/wrapping/wrap") == 1);
+  CHECK_FALSE(mentions(h.log, "CANARY"));
+}
+
+TEST_CASE("token_manager: a used or expired wrapping token is a refused login saying so",
+          "[auth]") {
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return error_answer(400, "wrapping token is not valid or does not exist");
+            },
+            wrapping_config(), wrapped_credentials()};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.vault.requests().size() == 1);
+  CHECK(h.manager.stats().last_error ==
+        "wrapping token lookup: 400: wrapping token is not valid or does not exist (already "
+        "unwrapped, expired or never issued)");
+  CHECK_FALSE(mentions(h.log, "CANARY"));
+}
+
+TEST_CASE("token_manager: an unwrap that fails after the lookup is never repeated", "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == "/v1/sys/wrapping/lookup") {
+                return lookup_wrapping_answer(wrapped_from);
+              }
+              // A 200 without a secret_id: the token is spent all the same.
+              return auth::testing::json_answer(200, R"({"data":{"foo":"bar"}})");
+            },
+            wrapping_config(), wrapped_credentials()};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.vault.requests_to("/v1/sys/wrapping/unwrap").size() == 1);
+  CHECK(h.vault.requests_to(login_target).empty());
+}

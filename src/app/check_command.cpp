@@ -129,6 +129,18 @@ std::string describe(const config::config& cfg, const config::env_lookup& env) {
   ini.key("on_renew_failure",
           a.on_renew_failure == config::renew_failure_policy::exit ? "exit" : "serve_cached");
   ini.key("login_timeout", format_duration(a.login_timeout));
+  ini.key("role", a.role);
+  ini.key("jwt_file", a.jwt_file);
+  ini.key("token_file", a.token_file);
+  ini.key("relogin", a.relogin == config::relogin_policy::on_expiry ? "on_expiry" : "never",
+          a.relogin == config::relogin_policy::never && a.kind != config::auth_method::approle &&
+                  a.kind != config::auth_method::token_file
+              ? "a token at its max TTL is not replaced: on_renew_failure applies"
+              : "");
+  ini.key("secret_id_response_wrapping_path", a.secret_id_response_wrapping_path,
+          a.secret_id_response_wrapping_path.empty()
+              ? ""
+              : "the secret_id source holds a wrapping token");
 
   const auto& l = cfg.listener;
   ini.section("listener");

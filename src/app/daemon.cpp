@@ -8,6 +8,7 @@
 #include <sidecar/app/startup_rules.hpp>
 #include <sidecar/auth/credentials.hpp>
 #include <sidecar/auth/errc.hpp>
+#include <sidecar/auth/login_request.hpp>
 #include <sidecar/config/parser.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>
@@ -36,8 +37,9 @@ auth::credentials read_credentials(const config::auth_config& auth) {
   auto loaded = auth::load_credentials(auth, auth::process_environment());
   scrub_environment({"VAULT_ROLE_ID", "VAULT_SECRET_ID"});
   if (!loaded) {
-    throw startup_error{exit_code::bad_config,
-                        "cannot read the AppRole credentials: " + loaded.error().message()};
+    throw startup_error{exit_code::bad_config, std::string{"cannot read the "} +
+                                                   auth::method_title(auth.kind) +
+                                                   " credentials: " + loaded.error().message()};
   }
   return std::move(*loaded);
 }

@@ -139,6 +139,12 @@ reload_plan plan_reload(const config::config& running, const config::config& rer
   restart.compare(a0.renew_at, a1.renew_at, "auth.renew_at");
   restart.compare(a0.on_renew_failure, a1.on_renew_failure, "auth.on_renew_failure");
   restart.compare(a0.login_timeout, a1.login_timeout, "auth.login_timeout");
+  restart.compare(a0.role, a1.role, "auth.role");
+  restart.compare(a0.jwt_file, a1.jwt_file, "auth.jwt_file");
+  restart.compare(a0.token_file, a1.token_file, "auth.token_file");
+  restart.compare(a0.relogin, a1.relogin, "auth.relogin");
+  restart.compare(a0.secret_id_response_wrapping_path, a1.secret_id_response_wrapping_path,
+                  "auth.secret_id_response_wrapping_path");
 
   const auto& l0 = running.listener;
   const auto& l1 = reread.listener;

@@ -14,6 +14,7 @@
 #include <pwd.h>
 #include <set>
 #include <sys/un.h>
+#include <tuple>
 #include <unistd.h>
 #include <utility>
 
@@ -109,9 +110,30 @@ setter log_level(std::string& out) {
   };
 }
 
-setter auth_method(std::string& out) {
+// Sets the user-facing name and the enum together, so the two never disagree.
+setter method_name(std::string& out, auth_method& kind) {
+  return [&out, &kind](std::string_view value) -> reason {
+    if (auto why = choice(kind, {{"approle", auth_method::approle},
+                                 {"kubernetes", auth_method::kubernetes},
+                                 {"jwt", auth_method::jwt},
+                                 {"cert", auth_method::cert},
+                                 {"token_file", auth_method::token_file}})(value)) {
+      return "unsupported auth method: " + *why;
+    }
+    out = std::string{value};
+    return std::nullopt;
+  };
+}
+
+// A Vault path such as auth/approle/role/myapp/secret-id, compared verbatim with a wrapping
+// token's creation_path (which Vault reports without a leading /).
+setter wrapping_path(std::string& out) {
   return [&out](std::string_view value) -> reason {
-    if (value != "approle") return "unsupported auth method " + quoted(value) + " (only approle)";
+    if (!value.empty() && (value.front() == '/' || value.back() == '/')) {
+      return "expected a Vault path without leading or trailing / (e.g. "
+             "auth/approle/role/myapp/secret-id), not " +
+             quoted(value);
+    }
     out = std::string{value};
     return std::nullopt;
   };
@@ -288,7 +310,7 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
   if (name == "auth") {
     auto& a = cfg.auth;
     return key_table{
-        {"method", auth_method(a.method)},
+        {"method", method_name(a.method, a.kind)},
         {"mount", mount(a.mount)},
         {"role_id_file", text(a.role_id_file)},
         {"secret_id_file", text(a.secret_id_file)},
@@ -298,7 +320,13 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
         {"on_renew_failure",
          choice(a.on_renew_failure, {{"exit", renew_failure_policy::exit},
                                      {"serve_cached", renew_failure_policy::serve_cached}})},
-        {"login_timeout", positive_duration(a.login_timeout)}};
+        {"login_timeout", positive_duration(a.login_timeout)},
+        {"role", text(a.role)},
+        {"jwt_file", text(a.jwt_file)},
+        {"token_file", text(a.token_file)},
+        {"relogin", choice(a.relogin, {{"never", relogin_policy::never},
+                                       {"on_expiry", relogin_policy::on_expiry}})},
+        {"secret_id_response_wrapping_path", wrapping_path(a.secret_id_response_wrapping_path)}};
   }
   if (name == "listener") {
     auto& l = cfg.listener;
@@ -381,6 +409,7 @@ class reading {
     check_references();
     check_whole();
     check_clients();
+    check_auth();
     if (problems_.empty()) return std::move(cfg_);
     sort_problems(problems_);
     return std::move(problems_);
@@ -611,6 +640,75 @@ class reading {
       const auto* key = v.client_cert.empty() ? "vault.client_key" : "vault.client_cert";
       add(lines_.contains(key) ? lines_[key] : 0, key,
           "mTLS needs both client_cert and client_key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)");
+    }
+  }
+
+  std::size_t line_of(const std::string& key) const {
+    const auto found = lines_.find(key);
+    return found == lines_.end() ? 0 : found->second;
+  }
+
+  // The keys each auth.method needs, the ones it cannot use, and the defaults that depend on
+  // the method (mount, relogin). Runs after the environment, so VAULT_CLIENT_CERT counts.
+  void check_auth() {
+    auto& a = cfg_.auth;
+    const auto method = a.method;
+    if (!lines_.contains("auth.mount")) a.mount = method;
+    const bool logs_in_with_platform_credential = a.kind == auth_method::kubernetes ||
+                                                  a.kind == auth_method::jwt ||
+                                                  a.kind == auth_method::cert;
+    if (!lines_.contains("auth.relogin")) {
+      a.relogin =
+          logs_in_with_platform_credential ? relogin_policy::on_expiry : relogin_policy::never;
+    } else if (a.relogin == relogin_policy::on_expiry && a.kind == auth_method::approle) {
+      add(line_of("auth.relogin"), "auth.relogin",
+          "on_expiry is not allowed with method = approle: never log in again after a failed "
+          "renewal, the secret_id may have expired or been used up (use on_renew_failure)");
+    } else if (a.relogin == relogin_policy::on_expiry && a.kind == auth_method::token_file) {
+      add(line_of("auth.relogin"), "auth.relogin",
+          "on_expiry is not possible with method = token_file: the sidecar has no credential "
+          "to log in with");
+    }
+    // Keys that only one family of methods reads: given a value with another method they would
+    // be silently ignored, which hides a mistake (e.g. a forgotten `method = kubernetes`). Empty
+    // or default values pass, so `check`'s full listing and the example file stay valid.
+    const auth_config defaults;
+    const std::tuple<const char*, bool, bool> only_for[] = {
+        {"role_id_file", a.kind == auth_method::approle, a.role_id_file != defaults.role_id_file},
+        {"secret_id_file", a.kind == auth_method::approle,
+         a.secret_id_file != defaults.secret_id_file},
+        {"remove_secret_id_file_after_reading", a.kind == auth_method::approle,
+         a.remove_secret_id_file_after_reading != defaults.remove_secret_id_file_after_reading},
+        {"secret_id_response_wrapping_path", a.kind == auth_method::approle,
+         a.secret_id_response_wrapping_path != defaults.secret_id_response_wrapping_path},
+        {"role", logs_in_with_platform_credential, a.role != defaults.role},
+        {"jwt_file", a.kind == auth_method::kubernetes || a.kind == auth_method::jwt,
+         a.jwt_file != defaults.jwt_file},
+        {"token_file", a.kind == auth_method::token_file, a.token_file != defaults.token_file},
+    };
+    for (const auto& [key, used, given] : only_for) {
+      const auto subject = std::string{"auth."} + key;
+      if (!used && given) add(line_of(subject), subject, "not used with method = " + method);
+    }
+    const auto require = [&](const std::string& value, const char* key) {
+      if (!value.empty()) return;
+      const auto subject = std::string{"auth."} + key;
+      add(lines_.contains(subject) ? line_of(subject) : line_of("auth.method"), subject,
+          "required with method = " + method);
+    };
+    if (a.kind == auth_method::kubernetes || a.kind == auth_method::jwt) {
+      require(a.role, "role");
+      require(a.jwt_file, "jwt_file");
+    }
+    if (a.kind == auth_method::token_file) require(a.token_file, "token_file");
+    if (a.kind == auth_method::cert) {
+      for (const auto& [key, value] : {std::pair{"vault.client_cert", &cfg_.vault.client_cert},
+                                       {"vault.client_key", &cfg_.vault.client_key}}) {
+        if (value->empty()) {
+          add(line_of("auth.method"), key,
+              "required with auth.method = cert (the client certificate is the credential)");
+        }
+      }
     }
   }
 

@@ -13,7 +13,8 @@ engine_metrics::engine_metrics(metrics::registry& registry)
       token_ttl_seconds_{registry.make_gauge("token_ttl_seconds",
                                              "Seconds until the sidecar's Vault token expires")},
       token_ok_{registry.make_gauge("token_ok", "1 while the token is in use, else 0")},
-      token_renewals_{&registry.make_counter("token_renewals_total", "Successful renew-self calls")},
+      token_renewals_{
+          &registry.make_counter("token_renewals_total", "Successful renew-self calls")},
       token_renewal_failures_{
           &registry.make_counter("token_renewal_failures_total", "Failed renew-self calls")},
       cache_hits_{&registry.make_counter("cache_hits_total", "KV reads answered from the cache")},
@@ -24,20 +25,23 @@ engine_metrics::engine_metrics(metrics::registry& registry)
                                              "KV reads sent to Vault (misses and refreshes)")},
       cache_coalesced_{&registry.make_counter("cache_coalesced_waiters_total",
                                               "KV reads that joined a read already in flight")},
-      cache_refresh_ok_{
-          &registry.make_counter("cache_refreshes_total", "Background KV re-reads", {{"result", "ok"}})},
-      cache_refresh_failed_{&registry.make_counter("cache_refreshes_total", "Background KV re-reads",
-                                                   {{"result", "failed"}})},
+      cache_refresh_ok_{&registry.make_counter("cache_refreshes_total", "Background KV re-reads",
+                                               {{"result", "ok"}})},
+      cache_refresh_failed_{&registry.make_counter(
+          "cache_refreshes_total", "Background KV re-reads", {{"result", "failed"}})},
       cache_evictions_{&registry.make_counter("cache_evictions_total",
                                               "KV entries evicted by cache.max_entries")},
       cache_entries_{registry.make_gauge("cache_entries", "KV entries held")},
-      lease_hits_{&registry.make_counter("lease_hits_total", "Dynamic secrets served from a held lease")},
-      lease_fetches_{&registry.make_counter("lease_fetches_total", "Dynamic secret requests sent to Vault")},
+      lease_hits_{
+          &registry.make_counter("lease_hits_total", "Dynamic secrets served from a held lease")},
+      lease_fetches_{
+          &registry.make_counter("lease_fetches_total", "Dynamic secret requests sent to Vault")},
       lease_rotations_{&registry.make_counter("lease_rotations_total", "Dynamic secrets rotated")},
       lease_renewals_{&registry.make_counter("lease_renewals_total", "Leases extended")},
-      lease_failures_{&registry.make_counter("lease_failures_total", "Failed rotations and renewals")},
-      lease_expirations_{&registry.make_counter("lease_expirations_total",
-                                                "Leases that expired before new creds were obtained")} {}
+      lease_failures_{
+          &registry.make_counter("lease_failures_total", "Failed rotations and renewals")},
+      lease_expirations_{&registry.make_counter(
+          "lease_expirations_total", "Leases that expired before new creds were obtained")} {}
 
 void engine_metrics::update(const auth::token_stats& token, const cache::cache_stats& cache,
                             const lease::lease_stats& leases,
@@ -46,6 +50,12 @@ void engine_metrics::update(const auth::token_stats& token, const cache::cache_s
   token_ok_.set(token.status == auth::token_status::ok ? 1.0 : 0.0);
   token_renewals_.bring_to(token.renewals_ok);
   token_renewal_failures_.bring_to(token.renewal_failures);
+  token_logins_.bring_to(token.logins);
+  if (auth_method_info_ == nullptr && !token.method.empty()) {
+    auth_method_info_ = &registry_.make_gauge(
+        "auth_method_info", "The auth.method the sidecar uses", {{"method", token.method}});
+    auth_method_info_->set(1.0);
+  }
 
   cache_hits_.bring_to(cache.hits);
   cache_misses_.bring_to(cache.misses);
@@ -66,8 +76,8 @@ void engine_metrics::update(const auth::token_stats& token, const cache::cache_s
   for (const auto& path : paths) {
     auto& gauge = lease_seconds_left_[path.path];
     if (gauge == nullptr) {
-      gauge = &registry_.make_gauge("lease_seconds_left", "Seconds left on a dynamic secret's lease",
-                                    {{"path", path.path}});
+      gauge = &registry_.make_gauge(
+          "lease_seconds_left", "Seconds left on a dynamic secret's lease", {{"path", path.path}});
     }
     gauge->set(static_cast<double>(path.seconds_left));
   }

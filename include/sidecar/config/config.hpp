@@ -33,6 +33,15 @@ struct vault_config {
 
 enum class renew_failure_policy { exit, serve_cached };
 
+/// How the sidecar gets its token (auth.method). approle, kubernetes, jwt and cert log in;
+/// token_file reads a token someone else created.
+enum class auth_method { approle, kubernetes, jwt, cert, token_file };
+
+/// auth.relogin: whether a token that reached its max TTL (or that Vault calls invalid) is
+/// replaced by a new login. Never for approle (the brief's rule); on_expiry by default for the
+/// methods whose platform keeps the credential fresh.
+enum class relogin_policy { never, on_expiry };
+
 struct auth_config {
   std::string method = "approle";
   std::string mount = "approle";
@@ -43,6 +52,14 @@ struct auth_config {
   double renew_at = 0.8;  ///< fraction of the token TTL, in (0, 1)
   renew_failure_policy on_renew_failure = renew_failure_policy::exit;
   duration login_timeout = 60s;
+  // Issue 20 (methods other than AppRole). `method` above stays the user-facing name; `kind` is
+  // the same choice as an enum, set by the parser together with it.
+  auth_method kind = auth_method::approle;
+  std::string role;  ///< kubernetes, jwt (required), cert (optional certificate role name)
+  std::string jwt_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::string token_file;                          ///< token_file (required)
+  relogin_policy relogin = relogin_policy::never;  ///< default on_expiry for kubernetes/jwt/cert
+  std::string secret_id_response_wrapping_path;  ///< approle: secret_id_file holds a wrapping token
 };
 
 struct listener_config {

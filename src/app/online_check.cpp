@@ -6,6 +6,7 @@
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/auth/credentials.hpp>
 #include <sidecar/auth/errc.hpp>
+#include <sidecar/auth/login_request.hpp>
 #include <sidecar/auth/token_manager.hpp>
 #include <sidecar/core/clock.hpp>
 #include <sidecar/core/log.hpp>
@@ -146,6 +147,8 @@ net::awaitable<int> check_access(const config::config& cfg, vault::client& vault
     rows.push_back(secret_row(name, path, caps.at(path), read, is_dynamic_path(path)));
   }
 
+  // A token_file token belongs to whoever created it: the check used it and leaves it alone.
+  if (cfg.auth.kind == config::auth_method::token_file) co_return online_exit_code(rows);
   if (const auto why = co_await revoke_self(vault, token); !why.empty()) {
     err << "vault-sidecar check: warning: could not revoke the check's token (" << why
         << "); it lapses at the end of its TTL\n";
@@ -278,13 +281,21 @@ int run_online_check(const std::string& config_path, const config::env_lookup& e
   if (!core::parse_log_level(cfg.log.level, level)) return exit_code::internal;
   core::configure_logging(level, cfg.log.format);
 
+  // A response-wrapped secret_id is single use: logging in here would spend it and leave the
+  // daemon nothing to unwrap. The offline checks passed; say why the online ones are skipped.
+  if (cfg.auth.kind == config::auth_method::approle &&
+      !cfg.auth.secret_id_response_wrapping_path.empty()) {
+    out << "; " << cfg.file << ": valid; not logged in: the secret_id is response-wrapped "
+        << "(single use), and check --online would spend it\n";
+    return exit_code::ok;
+  }
   // The daemon still needs the secret_id file after this check.
   auto auth_config = cfg.auth;
   auth_config.remove_secret_id_file_after_reading = false;
   auto credentials = auth::load_credentials(auth_config, credential_environment(env));
   if (!credentials) {
-    err << "vault-sidecar check: cannot read the AppRole credentials: "
-        << credentials.error().message() << '\n';
+    err << "vault-sidecar check: cannot read the " << auth::method_title(auth_config.kind)
+        << " credentials: " << credentials.error().message() << '\n';
     return exit_code::bad_config;
   }
 
@@ -310,8 +321,9 @@ int run_online_check(const std::string& config_path, const config::env_lookup& e
   io.run();
   if (!code) return exit_code::internal;
   if (*code == exit_code::ok || *code == secrets_unreadable) {
-    out << "; " << cfg.file << ": valid; logged in to " << cfg.vault.address
-        << "; what the role can read:\n"
+    out << "; " << cfg.file << ": valid; logged in to " << cfg.vault.address << " with "
+        << auth::method_title(cfg.auth.kind) << " (auth/" << cfg.auth.mount
+        << "); what the role can read:\n"
         << format_table(rows);
   }
   return *code;

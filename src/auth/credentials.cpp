@@ -126,8 +126,31 @@ env_lookup process_environment() {
   return [](const char* name) -> const char* { return std::getenv(name); };
 }
 
+result<core::secret_string> read_jwt(const config::auth_config& config) {
+  return read_file(config.jwt_file, "JWT");
+}
+
 result<credentials> load_credentials(const config::auth_config& config, const env_lookup& env) {
   credentials out;
+  switch (config.kind) {
+    case config::auth_method::approle:
+      break;
+    case config::auth_method::kubernetes:
+    case config::auth_method::jwt: {
+      auto jwt = read_jwt(config);
+      if (!jwt) return jwt.error();
+      out.jwt = std::move(*jwt);
+      return out;
+    }
+    case config::auth_method::cert:
+      return out;
+    case config::auth_method::token_file: {
+      auto token = read_file(config.token_file, "token");
+      if (!token) return token.error();
+      out.token = std::move(*token);
+      return out;
+    }
+  }
   if (auto loaded = load_role_id(config, env, out); !loaded) return loaded.error();
   if (auto loaded = load_secret_id(config, env, out); !loaded) return loaded.error();
   core::logger("auth")->debug("role_id from {}, secret_id from {}", out.role_id_source,

@@ -7,11 +7,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <grp.h>
 #include <limits>
 #include <map>
 #include <memory>
+#include <pwd.h>
 #include <set>
 #include <sys/un.h>
+#include <tuple>
+#include <unistd.h>
 #include <utility>
 
 namespace sidecar::config {
@@ -106,9 +110,30 @@ setter log_level(std::string& out) {
   };
 }
 
-setter auth_method(std::string& out) {
+// Sets the user-facing name and the enum together, so the two never disagree.
+setter method_name(std::string& out, auth_method& kind) {
+  return [&out, &kind](std::string_view value) -> reason {
+    if (auto why = choice(kind, {{"approle", auth_method::approle},
+                                 {"kubernetes", auth_method::kubernetes},
+                                 {"jwt", auth_method::jwt},
+                                 {"cert", auth_method::cert},
+                                 {"token_file", auth_method::token_file}})(value)) {
+      return "unsupported auth method: " + *why;
+    }
+    out = std::string{value};
+    return std::nullopt;
+  };
+}
+
+// A Vault path such as auth/approle/role/myapp/secret-id, compared verbatim with a wrapping
+// token's creation_path (which Vault reports without a leading /).
+setter wrapping_path(std::string& out) {
   return [&out](std::string_view value) -> reason {
-    if (value != "approle") return "unsupported auth method " + quoted(value) + " (only approle)";
+    if (!value.empty() && (value.front() == '/' || value.back() == '/')) {
+      return "expected a Vault path without leading or trailing / (e.g. "
+             "auth/approle/role/myapp/secret-id), not " +
+             quoted(value);
+    }
     out = std::string{value};
     return std::nullopt;
   };
@@ -186,6 +211,89 @@ setter hook_command(std::string& out) {
   };
 }
 
+// [audit] destination: a relative path would depend on the daemon's working directory.
+setter audit_destination(std::string& out) {
+  return [&out](std::string_view value) -> reason {
+    if (value != "off" && value != "stderr" && !value.starts_with('/')) {
+      return "expected off, stderr or an absolute file path, not " + quoted(value);
+    }
+    out = std::string{value};
+    return std::nullopt;
+  };
+}
+
+setter list(std::vector<std::string>& out) {
+  return [&out](std::string_view value) { return store(parse_list(value), out); };
+}
+
+// A uid or gid written as a number; (uid_t)-1 means "no id" to the kernel and is refused.
+std::optional<std::uint32_t> numeric_id(std::string_view text) {
+  const auto value = parse_whole(text, 0, std::numeric_limits<std::uint32_t>::max() - 1);
+  if (!value) return std::nullopt;
+  return static_cast<std::uint32_t>(*value);
+}
+
+// A user name or uid to a uid. A number is taken as it is (a container may run uids that have
+// no name); a name must be known to the user database.
+std::optional<std::uint32_t> resolve_user(const std::string& user) {
+  if (auto id = numeric_id(user)) return id;
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
+    return std::nullopt;
+  }
+  return found->pw_uid;
+}
+
+std::optional<std::uint32_t> resolve_group(const std::string& group) {
+  if (auto id = numeric_id(group)) return id;
+  ::group entry{};
+  ::group* found = nullptr;
+  std::vector<char> buffer(65536);
+  if (::getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
+    return std::nullopt;
+  }
+  return found->gr_gid;
+}
+
+// Every user of the user database whose primary or supplementary groups (getgrouplist, as
+// login would set them) include one of `gids`. Done once at load: on loopback TCP the kernel
+// tells only the peer's uid, and a caller's groups are then known from its uid alone.
+std::vector<std::uint32_t> members_of(const std::vector<std::uint32_t>& gids) {
+  std::vector<std::uint32_t> members;
+  if (gids.empty()) return members;
+  const auto wanted = [&](gid_t gid) {
+    return std::find(gids.begin(), gids.end(), gid) != gids.end();
+  };
+  ::setpwent();
+  while (const passwd* user = ::getpwent()) {
+    bool member = wanted(user->pw_gid);
+    if (!member) {
+      int count = 64;
+      std::vector<gid_t> groups(static_cast<std::size_t>(count));
+      if (::getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) {
+        groups.resize(static_cast<std::size_t>(count));
+        (void)::getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count);
+      }
+      groups.resize(static_cast<std::size_t>(std::max(count, 0)));
+      member = std::any_of(groups.begin(), groups.end(), wanted);
+    }
+    if (member) members.push_back(user->pw_uid);
+  }
+  ::endpwent();
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  return members;
+}
+
+// Whether every path `inner` matches is matched by `outer` (both proxy.allow patterns).
+bool pattern_within(std::string_view inner, std::string_view outer) {
+  if (!outer.ends_with('*')) return inner == outer;
+  const auto stem = inner.ends_with('*') ? inner.substr(0, inner.size() - 1) : inner;
+  return stem.starts_with(outer.substr(0, outer.size() - 1));
+}
+
 std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
   if (name == "vault") {
     auto& v = cfg.vault;
@@ -202,7 +310,7 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
   if (name == "auth") {
     auto& a = cfg.auth;
     return key_table{
-        {"method", auth_method(a.method)},
+        {"method", method_name(a.method, a.kind)},
         {"mount", mount(a.mount)},
         {"role_id_file", text(a.role_id_file)},
         {"secret_id_file", text(a.secret_id_file)},
@@ -212,7 +320,13 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
         {"on_renew_failure",
          choice(a.on_renew_failure, {{"exit", renew_failure_policy::exit},
                                      {"serve_cached", renew_failure_policy::serve_cached}})},
-        {"login_timeout", positive_duration(a.login_timeout)}};
+        {"login_timeout", positive_duration(a.login_timeout)},
+        {"role", text(a.role)},
+        {"jwt_file", text(a.jwt_file)},
+        {"token_file", text(a.token_file)},
+        {"relogin", choice(a.relogin, {{"never", relogin_policy::never},
+                                       {"on_expiry", relogin_policy::on_expiry}})},
+        {"secret_id_response_wrapping_path", wrapping_path(a.secret_id_response_wrapping_path)}};
   }
   if (name == "listener") {
     auto& l = cfg.listener;
@@ -257,6 +371,7 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
                      {"restart_grace", positive_duration(e.restart_grace)}};
   }
   if (name == "security") return key_table{{"lock_memory", flag(cfg.security.lock_memory)}};
+  if (name == "audit") return key_table{{"destination", audit_destination(cfg.audit.destination)}};
   return std::nullopt;
 }
 
@@ -277,6 +392,7 @@ bool is_name(std::string_view text, std::string_view extra) {
 }
 
 constexpr std::string_view template_prefix = "template.";
+constexpr std::string_view client_prefix = "client.";
 
 /// One parse: the config being filled, the problems found so far and where each key was set.
 class reading {
@@ -292,6 +408,8 @@ class reading {
     apply_environment();
     check_references();
     check_whole();
+    check_clients();
+    check_auth();
     if (problems_.empty()) return std::move(cfg_);
     sort_problems(problems_);
     return std::move(problems_);
@@ -306,13 +424,14 @@ class reading {
     if (section.name == "secrets") return read_secrets(section);
     if (section.name == "env") return read_env(section);
     if (section.name.starts_with(template_prefix)) return read_template(section);
+    if (section.name.starts_with(client_prefix)) return read_client(section);
     if (section.name == "exec") exec_line_ = section.line;
     if (auto keys = fixed_section(section.name, cfg_))
       return read_keys(section, section.name, *keys);
     add(section.line, section.name,
         "unknown section [" + section.name +
             "] (known: vault, auth, listener, proxy, cache, database, log, exec, secrets, env, "
-            "template.NAME, security)");
+            "template.NAME, security, audit, client.NAME)");
   }
 
   void read_keys(const ini_section& section, const std::string& prefix, const key_table& keys) {
@@ -389,6 +508,66 @@ class reading {
     cfg_.templates.push_back(std::move(t));
   }
 
+  void read_client(const ini_section& section) {
+    const auto name = std::string_view{section.name}.substr(client_prefix.size());
+    if (!is_name(name, "-")) {
+      add(section.line, section.name,
+          "invalid client name in [client.NAME] (letters, digits, _ and -)");
+      return;
+    }
+    client_config c;
+    c.name = std::string{name};
+    read_keys(section, section.name,
+              key_table{{"users", list(c.users)},
+                        {"groups", list(c.groups)},
+                        {"allow", allow_patterns(c.allow)},
+                        {"max_connections", count(c.max_connections)}});
+    const auto line_of = [&](const std::string& key) {
+      const auto found = lines_.find(section.name + '.' + key);
+      return found == lines_.end() ? section.line : found->second;
+    };
+    for (const auto& user : c.users) {
+      if (auto uid = resolve_user(user)) {
+        c.uids.push_back(*uid);
+      } else {
+        add(line_of("users"), section.name + ".users", "unknown user " + quoted(user));
+      }
+    }
+    for (const auto& group : c.groups) {
+      if (auto gid = resolve_group(group)) {
+        c.gids.push_back(*gid);
+      } else {
+        add(line_of("groups"), section.name + ".groups", "unknown group " + quoted(group));
+      }
+    }
+    c.member_uids = members_of(c.gids);
+    if (c.users.empty() && c.groups.empty()) {
+      add(section.line, section.name, "matches no caller: set users, groups or both");
+    }
+    if (c.allow.empty()) {
+      add(line_of("allow"), section.name + ".allow",
+          lines_.contains(section.name + ".allow") ? "must not be empty"
+                                                   : "missing: the paths this client may read");
+    }
+    cfg_.clients.push_back(std::move(c));
+  }
+
+  // [proxy] allow stays the outer bound, wherever in the file it is set.
+  void check_clients() {
+    for (const auto& c : cfg_.clients) {
+      const auto subject = "client." + c.name + ".allow";
+      for (const auto& pattern : c.allow) {
+        const bool inside =
+            std::any_of(cfg_.proxy.allow.begin(), cfg_.proxy.allow.end(),
+                        [&](const std::string& outer) { return pattern_within(pattern, outer); });
+        if (!inside) {
+          add(lines_[subject], subject,
+              "pattern " + quoted(pattern) + " is not inside [proxy] allow");
+        }
+      }
+    }
+  }
+
   void apply_environment() {
     auto& v = cfg_.vault;
     const std::pair<std::string_view, std::string*> paths[] = {
@@ -444,6 +623,10 @@ class reading {
   }
 
   void check_whole() {
+    // A unix socket alone means "only the socket": TCP would open the door it closes.
+    if (!cfg_.listener.unix_socket.empty() && !lines_.contains("listener.address")) {
+      cfg_.listener.address.clear();
+    }
     const auto& l = cfg_.listener;
     if (l.address.empty() && l.unix_socket.empty() && cfg_.exec.command.empty()) {
       add(0, "listener",
@@ -457,6 +640,75 @@ class reading {
       const auto* key = v.client_cert.empty() ? "vault.client_key" : "vault.client_cert";
       add(lines_.contains(key) ? lines_[key] : 0, key,
           "mTLS needs both client_cert and client_key (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)");
+    }
+  }
+
+  std::size_t line_of(const std::string& key) const {
+    const auto found = lines_.find(key);
+    return found == lines_.end() ? 0 : found->second;
+  }
+
+  // The keys each auth.method needs, the ones it cannot use, and the defaults that depend on
+  // the method (mount, relogin). Runs after the environment, so VAULT_CLIENT_CERT counts.
+  void check_auth() {
+    auto& a = cfg_.auth;
+    const auto method = a.method;
+    if (!lines_.contains("auth.mount")) a.mount = method;
+    const bool logs_in_with_platform_credential = a.kind == auth_method::kubernetes ||
+                                                  a.kind == auth_method::jwt ||
+                                                  a.kind == auth_method::cert;
+    if (!lines_.contains("auth.relogin")) {
+      a.relogin =
+          logs_in_with_platform_credential ? relogin_policy::on_expiry : relogin_policy::never;
+    } else if (a.relogin == relogin_policy::on_expiry && a.kind == auth_method::approle) {
+      add(line_of("auth.relogin"), "auth.relogin",
+          "on_expiry is not allowed with method = approle: never log in again after a failed "
+          "renewal, the secret_id may have expired or been used up (use on_renew_failure)");
+    } else if (a.relogin == relogin_policy::on_expiry && a.kind == auth_method::token_file) {
+      add(line_of("auth.relogin"), "auth.relogin",
+          "on_expiry is not possible with method = token_file: the sidecar has no credential "
+          "to log in with");
+    }
+    // Keys that only one family of methods reads: given a value with another method they would
+    // be silently ignored, which hides a mistake (e.g. a forgotten `method = kubernetes`). Empty
+    // or default values pass, so `check`'s full listing and the example file stay valid.
+    const auth_config defaults;
+    const std::tuple<const char*, bool, bool> only_for[] = {
+        {"role_id_file", a.kind == auth_method::approle, a.role_id_file != defaults.role_id_file},
+        {"secret_id_file", a.kind == auth_method::approle,
+         a.secret_id_file != defaults.secret_id_file},
+        {"remove_secret_id_file_after_reading", a.kind == auth_method::approle,
+         a.remove_secret_id_file_after_reading != defaults.remove_secret_id_file_after_reading},
+        {"secret_id_response_wrapping_path", a.kind == auth_method::approle,
+         a.secret_id_response_wrapping_path != defaults.secret_id_response_wrapping_path},
+        {"role", logs_in_with_platform_credential, a.role != defaults.role},
+        {"jwt_file", a.kind == auth_method::kubernetes || a.kind == auth_method::jwt,
+         a.jwt_file != defaults.jwt_file},
+        {"token_file", a.kind == auth_method::token_file, a.token_file != defaults.token_file},
+    };
+    for (const auto& [key, used, given] : only_for) {
+      const auto subject = std::string{"auth."} + key;
+      if (!used && given) add(line_of(subject), subject, "not used with method = " + method);
+    }
+    const auto require = [&](const std::string& value, const char* key) {
+      if (!value.empty()) return;
+      const auto subject = std::string{"auth."} + key;
+      add(lines_.contains(subject) ? line_of(subject) : line_of("auth.method"), subject,
+          "required with method = " + method);
+    };
+    if (a.kind == auth_method::kubernetes || a.kind == auth_method::jwt) {
+      require(a.role, "role");
+      require(a.jwt_file, "jwt_file");
+    }
+    if (a.kind == auth_method::token_file) require(a.token_file, "token_file");
+    if (a.kind == auth_method::cert) {
+      for (const auto& [key, value] : {std::pair{"vault.client_cert", &cfg_.vault.client_cert},
+                                       {"vault.client_key", &cfg_.vault.client_key}}) {
+        if (value->empty()) {
+          add(line_of("auth.method"), key,
+              "required with auth.method = cert (the client certificate is the credential)");
+        }
+      }
     }
   }
 

@@ -50,6 +50,12 @@ void engine_metrics::update(const auth::token_stats& token, const cache::cache_s
   token_ok_.set(token.status == auth::token_status::ok ? 1.0 : 0.0);
   token_renewals_.bring_to(token.renewals_ok);
   token_renewal_failures_.bring_to(token.renewal_failures);
+  token_logins_.bring_to(token.logins);
+  if (auth_method_info_ == nullptr && !token.method.empty()) {
+    auth_method_info_ = &registry_.make_gauge(
+        "auth_method_info", "The auth.method the sidecar uses", {{"method", token.method}});
+    auth_method_info_->set(1.0);
+  }
 
   cache_hits_.bring_to(cache.hits);
   cache_misses_.bring_to(cache.misses);

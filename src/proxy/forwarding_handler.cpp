@@ -220,11 +220,13 @@ net::awaitable<string_response> forwarding_handler::forward(const string_request
 }
 
 string_response forwarding_handler::health() {
-  const auto report = make_health_report({.started = started_,
-                                          .token = parts_.tokens.stats(),
-                                          .cache = parts_.cache.snapshot(),
-                                          .leases = parts_.leases.snapshot(),
-                                          .now = parts_.clock.now()});
+  const auto report = make_health_report(
+      {.started = started_,
+       .token = parts_.tokens.stats(),
+       .cache = parts_.cache.snapshot(),
+       .leases = parts_.leases.snapshot(),
+       .now = parts_.clock.now(),
+       .clients = client_counts_ ? client_counts_() : std::vector<client_requests>{}});
   return json_answer(report.status, report.body);
 }
 

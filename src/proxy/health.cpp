@@ -38,7 +38,7 @@ health_report make_health_report(const health_inputs& in) {
                       {"last_error", path.last_error}});
   }
   const std::string status = overall_status(in);
-  const nlohmann::json body{
+  nlohmann::json body{
       {"status", status},
       {"token",
        {{"status", auth::to_string(token.status)},
@@ -50,13 +50,21 @@ health_report make_health_report(const health_inputs& in) {
         {"max_ttl_reached", token.max_ttl_reached},
         {"renewals", token.renewals_ok},
         {"renewal_failures", token.renewal_failures},
-        {"last_error", token.last_error}}},
+        {"last_error", token.last_error},
+        {"method", token.method},
+        {"logins", token.logins}}},
       {"cache",
        {{"entries", in.cache.entries},
         {"in_flight", in.cache.in_flight},
         {"oldest_age_seconds", in.cache.oldest_age_seconds}}},
       {"leases", std::move(leases)},
   };
+  if (!in.clients.empty()) {
+    auto& clients = body["clients"] = nlohmann::json::object();
+    for (const auto& c : in.clients) {
+      clients[c.name] = {{"requests", c.requests}, {"refusals", c.refusals}};
+    }
+  }
   const bool serving = status == "ok" || status == "degraded";
   return {.status = serving ? 200U : 503U, .body = body.dump()};
 }

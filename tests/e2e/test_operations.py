@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -354,21 +355,23 @@ class SystemdUnitTest(unittest.TestCase):
         for line in ("Type=notify", "WatchdogSec=", "NoNewPrivileges=yes", "ProtectSystem=strict",
                      "ProtectHome=yes", "PrivateTmp=yes", "RuntimeDirectory=vault-sidecar",
                      "LoadCredential=secret_id:", "LimitCORE=0", "MemoryDenyWriteExecute=yes",
-                     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "CapabilityBoundingSet=",
+                     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+                     "CapabilityBoundingSet=",
                      "SystemCallFilter=@system-service", "Restart=on-failure",
                      "RestartPreventExitStatus=77 78"):
             self.assertRegex(unit, r"(?m)^" + re.escape(line), line)
 
     @unittest.skipUnless(shutil.which("systemd-analyze"), "systemd-analyze is not installed")
     def test_systemd_analyze_verify_passes(self):
-        # The unit names /usr/local/bin/vault-sidecar, which verify requires to exist; a copy
-        # pointing at the built binary is verified instead, every other line unchanged.
+        # The unit names /usr/bin/vault-sidecar (where the .deb installs it), which verify requires
+        # to exist; a copy pointing at the built binary is verified instead, every other line
+        # unchanged.
         work = self.enterContext_tempdir()
         unit = read_text(self.UNIT)
-        self.assertIn("ExecStart=/usr/local/bin/vault-sidecar ", unit)
+        self.assertIn("ExecStart=/usr/bin/vault-sidecar ", unit)
         binary = os.path.abspath(shutil.which(SIDECAR_BIN) or SIDECAR_BIN)
         copy = os.path.join(work, "vault-sidecar.service")
-        write_ini(copy, unit.replace("ExecStart=/usr/local/bin/vault-sidecar ",
+        write_ini(copy, unit.replace("ExecStart=/usr/bin/vault-sidecar ",
                                      f"ExecStart={binary} "))
         done = subprocess.run(["systemd-analyze", "verify", copy], capture_output=True,
                               text=True, timeout=60)
@@ -519,19 +522,14 @@ class ContainerFilesTest(unittest.TestCase):
         self.assertIn("role_id_file = /run/secrets/role_id", ini)
         self.assertIn("secret_id_file = /run/secrets/secret_id", ini)
 
-    def test_kubernetes_native_sidecar(self):
+    def check_native_sidecar(self, directory, resources, credentials_path):
+        """The shape both Kubernetes examples share; returns (docs, sidecar mounts, volumes)."""
         docs = {}
-        for name in ("configmap.yaml", "secret.yaml", "deployment.yaml"):
-            for doc in self.load_yaml("kubernetes", name):
+        for name in resources:
+            for doc in self.load_yaml(*directory, name):
                 docs[doc["kind"]] = doc
-        (kustomization,) = self.load_yaml("kubernetes", "kustomization.yaml")
-        self.assertEqual(sorted(kustomization["resources"]),
-                         ["configmap.yaml", "deployment.yaml", "secret.yaml"])
-
-        # The ConfigMap carries the container INI unchanged.
-        self.assertEqual(docs["ConfigMap"]["data"]["vault-sidecar.ini"],
-                         read_text(os.path.join(DOCKER, "vault-sidecar.ini")))
-
+        (kustomization,) = self.load_yaml(*directory, "kustomization.yaml")
+        self.assertEqual(sorted(kustomization["resources"]), sorted(resources))
         pod = docs["Deployment"]["spec"]["template"]["spec"]
         (sidecar,) = pod["initContainers"]
         self.assertEqual(sidecar["restartPolicy"], "Always")
@@ -542,16 +540,52 @@ class ContainerFilesTest(unittest.TestCase):
         volumes = {v["name"]: v for v in pod["volumes"]}
         self.assertEqual(volumes["sidecar-socket"]["emptyDir"]["medium"], "Memory")
         self.assertEqual(mounts["sidecar-socket"], "/run/vault-sidecar")
-        self.assertEqual(volumes[next(n for n, p in mounts.items() if p == "/run/secrets")]
-                         ["secret"]["secretName"], docs["Secret"]["metadata"]["name"])
-        self.assertEqual(set(docs["Secret"]["stringData"]), {"role_id", "secret_id"})
         self.assertEqual(volumes[next(n for n, p in mounts.items() if p == "/etc/vault-sidecar")]
                          ["configMap"]["name"], docs["ConfigMap"]["metadata"]["name"])
         (app,) = pod["containers"]
         self.assertIn("/run/vault-sidecar",
                       [m["mountPath"] for m in app["volumeMounts"]])
-        self.assertNotIn("/run/secrets", [m["mountPath"] for m in app["volumeMounts"]])
+        # The credential reaches the sidecar only, never the app.
+        self.assertIn(credentials_path, mounts.values())
+        self.assertNotIn(credentials_path, [m["mountPath"] for m in app["volumeMounts"]])
+        credentials = volumes[next(n for n, p in mounts.items() if p == credentials_path)]
+        return docs, pod, credentials
 
+    def test_kubernetes_native_sidecar(self):
+        # Kubernetes auth with a projected service-account token for audience "vault".
+        docs, pod, token = self.check_native_sidecar(
+            ("kubernetes",), ("serviceaccount.yaml", "configmap.yaml", "deployment.yaml"),
+            "/var/run/secrets/vault")
+        self.assertEqual(pod["serviceAccountName"], docs["ServiceAccount"]["metadata"]["name"])
+        self.assertFalse(pod["automountServiceAccountToken"])
+        (source,) = token["projected"]["sources"]
+        self.assertEqual(source["serviceAccountToken"]["audience"], "vault")
+        self.assertEqual(source["serviceAccountToken"]["path"], "token")
+        ini = docs["ConfigMap"]["data"]["vault-sidecar.ini"]
+        self.assertIn("method = kubernetes", ini)
+        self.assertIn("jwt_file = /var/run/secrets/vault/token", ini)
+        # Valid, and the container INI but for [auth].
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "vault-sidecar.ini")
+            with open(path, "w") as f:
+                f.write(ini)
+            code, out, err = run_sidecar_command("check", "--config", path)
+            self.assertEqual(code, 0, err)
+            self.assertIn("method = kubernetes", out)
+            self.assertIn("relogin = on_expiry", out)
+        container = read_text(os.path.join(DOCKER, "vault-sidecar.ini"))
+        strip_auth = lambda text: re.sub(r"\[auth\]\n(?:(?!\n\[).)*", "", text, flags=re.S)
+        self.assertEqual(strip_auth(ini), strip_auth(container))
+
+    def test_kubernetes_approle_alternative(self):
+        docs, pod, secret = self.check_native_sidecar(
+            ("kubernetes", "approle"), ("configmap.yaml", "secret.yaml", "deployment.yaml"),
+            "/run/secrets")
+        # The ConfigMap carries the container INI unchanged.
+        self.assertEqual(docs["ConfigMap"]["data"]["vault-sidecar.ini"],
+                         read_text(os.path.join(DOCKER, "vault-sidecar.ini")))
+        self.assertEqual(secret["secret"]["secretName"], docs["Secret"]["metadata"]["name"])
+        self.assertEqual(set(docs["Secret"]["stringData"]), {"role_id", "secret_id"})
 
 if __name__ == "__main__":
     unittest.main()

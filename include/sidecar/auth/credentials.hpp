@@ -16,16 +16,27 @@ using env_lookup = std::function<const char*(const char* name)>;
 /// The process environment (std::getenv).
 [[nodiscard]] env_lookup process_environment();
 
-/// The AppRole login pair, read once at start-up. `*_source` say where each came from, for
-/// logs and `check` ("file /etc/vault-sidecar/role_id", "$VAULT_SECRET_ID", ...).
+/// What a login needs, read at start-up: the AppRole pair (read once), or the JWT of
+/// kubernetes/jwt (read again before every login: the platform rotates it), or the token of
+/// token_file. cert needs nothing here (the client certificate is in the TLS context).
+/// `*_source` say where each came from, for logs and `check` ("file /etc/vault-sidecar/role_id",
+/// "$VAULT_SECRET_ID", ...).
 struct credentials {
   core::secret_string role_id;
   core::secret_string secret_id;
   std::string role_id_source;
   std::string secret_id_source;
+  core::secret_string jwt;    ///< kubernetes, jwt: the contents of auth.jwt_file
+  core::secret_string token;  ///< token_file: the contents of auth.token_file
 };
 
-/// Reads the role_id and secret_id the configuration points at.
+/// Reads auth.jwt_file afresh (kubernetes, jwt), trimmed. Errors: credential_unreadable,
+/// credential_empty, logged with the path (never the value).
+[[nodiscard]] result<core::secret_string> read_jwt(const config::auth_config& config);
+
+/// Reads what auth.method logs in with: for kubernetes and jwt the auth.jwt_file, for
+/// token_file the auth.token_file (a missing or empty file is an error naming it), for cert
+/// nothing. For approle, the role_id and secret_id the configuration points at:
 ///
 /// Precedence, first match wins (an explicit setting beats ambient state):
 ///   role_id:   auth.role_id_file, then $VAULT_ROLE_ID.

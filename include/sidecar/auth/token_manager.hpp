@@ -39,15 +39,20 @@ struct token_stats {
   std::optional<core::time_point> last_renewal;  ///< the last successful renewal
   std::string last_error;                        ///< Vault's summary or the transport error
   std::uint64_t logins = 0;
+  std::string method;  ///< auth.method ("approle", "kubernetes", ...)
   std::uint64_t renewals_ok = 0;
   std::uint64_t renewal_failures = 0;
 };
 
-/// Owns the sidecar's Vault token: one AppRole login per process, then renew-self once
+/// Owns the sidecar's Vault token: one login per process (auth.method: AppRole, Kubernetes,
+/// JWT or TLS certificate; token_file adopts a token read from a file after a lookup-self, and
+/// never revokes it, as the sidecar did not create it), then renew-self once
 /// renew_at of the TTL has passed, checked every check_interval and exactly at the renewal
 /// point. After a failed renewal it never logs in again (the secret_id may have expired or been
 /// used up); it applies auth.on_renew_failure instead: `exit` reports the token lost, and
-/// `serve_cached` stops calling Vault and reports degraded.
+/// `serve_cached` stops calling Vault and reports degraded. The one exception is
+/// auth.relogin = on_expiry with kubernetes, jwt or cert (relogin_due): a token at its max TTL
+/// is replaced by a new login at renew_at of its last TTL, and a refused or expired one at once.
 ///
 /// Thread affinity: io thread only (token(), stats() included). Cancellation: async_login() and
 /// run() stop at their next wait and complete with net::error::operation_aborted.
@@ -63,7 +68,9 @@ class token_manager final : public vault::token_source {
                 credentials login_credentials,
                 core::uniform_source random = core::make_random_source());
 
-  /// Logs in with AppRole (`POST /v1/auth/<mount>/login`). A refusal is final
+  /// Logs in (`POST /v1/auth/<mount>/login`, make_login_request; kubernetes and jwt re-read
+  /// auth.jwt_file before each attempt, a failed read ends the login with its auth::errc).
+  /// token_file sends `GET auth/token/lookup-self` instead. A refusal is final
   /// (login_refused, after one request); an unavailable Vault is retried with jittered backoff
   /// (1 s doubling to 30 s) until login_timeout (vault_unavailable). The credentials are
   /// dropped after a successful login. Sends nothing once a login has succeeded.
@@ -99,9 +106,25 @@ class token_manager final : public vault::token_source {
 
   /// Sends a login or renew-self; an answer without an `auth` object is malformed. Records the
   /// failure text (Vault's message, secrets redacted) in last_error_.
-  net::awaitable<result<vault::envelope>> async_auth_call(vault::request request);
+  net::awaitable<result<vault::envelope>> async_auth_call(vault::request request,
+                                                          bool auth_expected = true);
   net::awaitable<renew_result> async_renew();
+  /// One login with the configured method (the JWT re-read first); adopts the token.
+  net::awaitable<result<void>> async_login_once();
+  /// auth.secret_id_response_wrapping_path: the secret_id source held a wrapping token; looks
+  /// it up, refuses it unless its creation_path is the configured one (login_refused, nothing
+  /// unwrapped), then unwraps it into the secret_id. Once per process (single use).
+  net::awaitable<result<void>> async_unwrap_secret_id();
+  /// token_file: lookup-self of the token read from the file, then adopts it.
+  net::awaitable<result<void>> async_adopt_file_token();
+  /// relogin = on_expiry: logs in again until it works (jittered backoff). The old token serves
+  /// while it lives; after that (or once Vault refused it) status is degraded, or under policy
+  /// exit the token is lost. Completes with success, token_lost or operation_aborted.
+  net::awaitable<result<void>> async_relogin(const std::string& why);
   void adopt_login(const vault::envelope& answer, core::time_point sent);
+  /// token_file: adopts the token read from the file after its lookup-self; false when the
+  /// answer has no usable ttl (last_error_ says why).
+  [[nodiscard]] bool adopt_file_token(const vault::envelope& answer, core::time_point sent);
   void adopt_renewal(const vault::envelope& answer, core::time_point sent);
   [[nodiscard]] core::time_point renewal_point() const noexcept;
   [[nodiscard]] result<void> give_up(const std::string& why);
@@ -117,6 +140,8 @@ class token_manager final : public vault::token_source {
   core::backoff login_backoff_;
   core::backoff renew_backoff_;
   std::optional<core::time_point> renew_retry_at_;  ///< after a transient failure
+  bool secret_id_unwrapped_ = false;  ///< the wrapping token was spent: never unwrap again
+  bool token_refused_ = false;        ///< a renewal was refused; relogin = on_expiry logs in again
   token_status status_ = token_status::starting;
   std::optional<core::time_point> last_renewal_;
   std::string last_error_;

@@ -4,6 +4,7 @@
 #include <sidecar/core/log.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,6 +33,15 @@ struct vault_config {
 
 enum class renew_failure_policy { exit, serve_cached };
 
+/// How the sidecar gets its token (auth.method). approle, kubernetes, jwt and cert log in;
+/// token_file reads a token someone else created.
+enum class auth_method { approle, kubernetes, jwt, cert, token_file };
+
+/// auth.relogin: whether a token that reached its max TTL (or that Vault calls invalid) is
+/// replaced by a new login. Never for approle (the brief's rule); on_expiry by default for the
+/// methods whose platform keeps the credential fresh.
+enum class relogin_policy { never, on_expiry };
+
 struct auth_config {
   std::string method = "approle";
   std::string mount = "approle";
@@ -42,6 +52,14 @@ struct auth_config {
   double renew_at = 0.8;  ///< fraction of the token TTL, in (0, 1)
   renew_failure_policy on_renew_failure = renew_failure_policy::exit;
   duration login_timeout = 60s;
+  // Issue 20 (methods other than AppRole). `method` above stays the user-facing name; `kind` is
+  // the same choice as an enum, set by the parser together with it.
+  auth_method kind = auth_method::approle;
+  std::string role;  ///< kubernetes, jwt (required), cert (optional certificate role name)
+  std::string jwt_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::string token_file;                          ///< token_file (required)
+  relogin_policy relogin = relogin_policy::never;  ///< default on_expiry for kubernetes/jwt/cert
+  std::string secret_id_response_wrapping_path;  ///< approle: secret_id_file holds a wrapping token
 };
 
 struct listener_config {
@@ -101,6 +119,28 @@ struct template_config {
   std::string command;  ///< optional, run after the file changed
 };
 
+/// [client.NAME]: who may read what once any client is configured (caller identity from the
+/// kernel: SO_PEERCRED on the unix socket, the peer socket's owner on loopback TCP).
+struct client_config {
+  std::string name;                 ///< NAME of [client.NAME]; sections keep file order
+  std::vector<std::string> users;   ///< as written: user names or uids
+  std::vector<std::string> groups;  ///< as written: group names or gids
+  std::vector<std::string> allow;   ///< patterns, each inside proxy.allow
+  std::size_t max_connections = 0;  ///< this client's open connections at most; 0 = no own cap
+  // Resolved by config::load from the user and group databases, so matching a caller never
+  // calls NSS on the request path:
+  std::vector<std::uint32_t> uids;  ///< of `users`
+  std::vector<std::uint32_t> gids;  ///< of `groups`
+  std::vector<std::uint32_t>
+      member_uids;  ///< users whose primary or supplementary group is in gids
+
+  friend bool operator==(const client_config&, const client_config&) = default;
+};
+
+struct audit_config {
+  std::string destination = "off";  ///< off | stderr | absolute file path
+};
+
 struct security_config {
   bool lock_memory = false;  ///< mlockall
 };
@@ -121,6 +161,8 @@ struct config {
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<template_config> templates;
   security_config security;
+  std::vector<client_config> clients;  ///< [client.NAME] sections in file order
+  audit_config audit;
 };
 
 }  // namespace sidecar::config

@@ -53,6 +53,11 @@ class engine_metrics final {
   exported_counter lease_failures_;
   exported_counter lease_expirations_;
   std::map<std::string, metrics::gauge*> lease_seconds_left_;
+  // Issue 20: logins (more than one only with auth.relogin = on_expiry) and the method in use.
+  exported_counter token_logins_{&registry_.make_counter(
+      "token_logins_total", "Logins to Vault (0 for auth.method = token_file)")};
+  metrics::gauge* auth_method_info_ =
+      nullptr;  ///< auth_method_info{method="..."} 1, made at first update
 };
 
 }  // namespace sidecar::proxy

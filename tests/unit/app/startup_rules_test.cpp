@@ -23,3 +23,10 @@ TEST_CASE("login_exit_code: refused 77, unreachable 69, anything else 70", "[app
   CHECK(app::login_exit_code(auth::errc::vault_unavailable) == app::exit_code::unavailable);
   CHECK(app::login_exit_code(vault::errc::malformed_response) == app::exit_code::internal);
 }
+
+TEST_CASE("login_exit_code: a JWT file unreadable or empty at login is a config error (78)",
+          "[app]") {
+  CHECK(app::login_exit_code(auth::errc::credential_unreadable) == app::exit_code::bad_config);
+  CHECK(app::login_exit_code(auth::errc::credential_empty) == app::exit_code::bad_config);
+  CHECK(app::login_exit_code(auth::errc::token_lost) == app::exit_code::internal);
+}

@@ -183,3 +183,60 @@ TEST_CASE("process_environment: reads the real environment", "[auth]") {
   ::unsetenv("SIDECAR_AUTH_TEST_VARIABLE");
   CHECK(env("SIDECAR_AUTH_TEST_VARIABLE") == nullptr);
 }
+
+// Issue 20: the methods other than AppRole.
+
+TEST_CASE("load_credentials: kubernetes and jwt read the JWT file, not the AppRole sources",
+          "[auth]") {
+  temp_dir dir;
+  for (const auto method : {config::auth_method::kubernetes, config::auth_method::jwt}) {
+    config::auth_config config;
+    config.kind = method;
+    config.jwt_file = dir.write("token", "eyJhbGciOi.payload.sig\n");
+    const fake_env env{{{"VAULT_ROLE_ID", "r"}, {"VAULT_SECRET_ID", "s"}}};
+    const auto loaded = auth::load_credentials(config, env.lookup());
+    REQUIRE(loaded.has_value());
+    CHECK(loaded->jwt.reveal() == "eyJhbGciOi.payload.sig");
+    CHECK(loaded->role_id.empty());
+    CHECK(loaded->secret_id.empty());
+  }
+}
+
+TEST_CASE("read_jwt: reads the file afresh each time, so a rotated token is seen", "[auth]") {
+  temp_dir dir;
+  config::auth_config config;
+  config.kind = config::auth_method::kubernetes;
+  config.jwt_file = dir.write("token", "first.jwt.x");
+  CHECK(auth::read_jwt(config)->reveal() == "first.jwt.x");
+  dir.write("token", "second.jwt.y\n");
+  CHECK(auth::read_jwt(config)->reveal() == "second.jwt.y");
+}
+
+TEST_CASE("load_credentials: a missing or empty JWT or token file is an error", "[auth]") {
+  temp_dir dir;
+  const fake_env env;
+  config::auth_config k8s;
+  k8s.kind = config::auth_method::kubernetes;
+  k8s.jwt_file = (dir.path / "absent").string();
+  CHECK(auth::load_credentials(k8s, env.lookup()).error() == auth::errc::credential_unreadable);
+  k8s.jwt_file = dir.write("empty", " \n");
+  CHECK(auth::load_credentials(k8s, env.lookup()).error() == auth::errc::credential_empty);
+
+  config::auth_config file;
+  file.kind = config::auth_method::token_file;
+  file.token_file = (dir.path / "absent").string();
+  CHECK(auth::load_credentials(file, env.lookup()).error() == auth::errc::credential_unreadable);
+  file.token_file = dir.write("token", "hvs.CAESI\n");
+  const auto loaded = auth::load_credentials(file, env.lookup());
+  REQUIRE(loaded.has_value());
+  CHECK(loaded->token.reveal() == "hvs.CAESI");
+}
+
+TEST_CASE("load_credentials: cert needs no file (the certificate is the credential)", "[auth]") {
+  config::auth_config config;
+  config.kind = config::auth_method::cert;
+  const fake_env env;  // no AppRole sources at all: not an error for cert
+  const auto loaded = auth::load_credentials(config, env.lookup());
+  REQUIRE(loaded.has_value());
+  CHECK(loaded->jwt.empty());
+}

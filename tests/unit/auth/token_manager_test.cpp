@@ -12,8 +12,11 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <optional>
 #include <sstream>
+#include <unistd.h>
 
 using namespace sidecar;
 using namespace std::chrono_literals;
@@ -74,7 +77,9 @@ auth::credentials canary_credentials() {
   return {.role_id = core::secret_string{std::string{role_id}},
           .secret_id = core::secret_string{std::string{secret_id}},
           .role_id_source = "test",
-          .secret_id_source = "test"};
+          .secret_id_source = "test",
+          .jwt = {},
+          .token = {}};
 }
 
 // A Vault that logs in with a 2 s renewable token and renews it to 2 s each time.
@@ -101,10 +106,11 @@ struct harness {
   steady_clock::time_point finished{};
   net::cancellation_signal cancel;  ///< what the app's SIGTERM handling would emit
 
-  explicit harness(fake_vault_client::script script, config::auth_config settings = short_config())
+  explicit harness(fake_vault_client::script script, config::auth_config settings = short_config(),
+                   auth::credentials credentials = canary_credentials())
       : config{settings},
         vault{std::move(script)},
-        manager{vault, clock, config, canary_credentials(), [] { return 0.0; }} {}
+        manager{vault, clock, config, std::move(credentials), [] { return 0.0; }} {}
 
   // Runs `op` to completion, or cancels it after `cancel_after`; gives up after `limit`.
   void run(net::awaitable<result<void>> op, core::duration cancel_after = 1h,
@@ -535,4 +541,420 @@ TEST_CASE("token_manager: an error without Vault's errors list is reported by it
   CHECK(h.vault.requests().size() == 2);
   CHECK(h.log.count("login failed: 502: Vault server error (5xx); retrying in 1.0s") == 1);
   CHECK_FALSE(h.log.leaked());
+}
+
+// Issue 20: Kubernetes/JWT logins with a JWT read from a file, and token_file.
+
+namespace {
+
+constexpr const char* jwt_v1 = "eyJ.JWT-CANARY-one.sig";
+constexpr const char* jwt_v2 = "eyJ.JWT-CANARY-two.sig";
+constexpr std::string_view k8s_login_target = "/v1/auth/kubernetes/login";
+constexpr std::string_view lookup_target = "/v1/auth/token/lookup-self";
+
+// A JWT file in a private temp dir, removed afterwards.
+struct jwt_file {
+  std::string dir;
+  std::string path;
+  jwt_file() {
+    std::string pattern = "/tmp/auth-jwt-XXXXXX";
+    dir = ::mkdtemp(pattern.data());
+    path = dir + "/token";
+  }
+  ~jwt_file() {
+    std::remove(path.c_str());
+    ::rmdir(dir.c_str());
+  }
+  jwt_file(const jwt_file&) = delete;
+  jwt_file& operator=(const jwt_file&) = delete;
+  void write(std::string_view content) const { std::ofstream{path} << content; }
+};
+
+config::auth_config kubernetes_config(const jwt_file& file) {
+  auto config = short_config();
+  config.kind = config::auth_method::kubernetes;
+  config.method = "kubernetes";
+  config.mount = "kubernetes";
+  config.role = "app";
+  config.jwt_file = file.path;
+  config.relogin = config::relogin_policy::on_expiry;
+  return config;
+}
+
+bool mentions(const captured_log& log, std::string_view needle) {
+  return log.text().find(needle) != std::string::npos;
+}
+
+vault::response lookup_answer(long long ttl, bool renewable, std::string_view type = "service") {
+  return auth::testing::json_answer(
+      200,
+      nlohmann::json{
+          {"request_id", "5c1d"},
+          {"data",
+           {{"ttl", ttl}, {"renewable", renewable}, {"type", type}, {"policies", {"default"}}}}}
+          .dump());
+}
+
+}  // namespace
+
+TEST_CASE("token_manager: kubernetes logs in with the role and the JWT from the file", "[auth]") {
+  jwt_file file;
+  file.write(std::string{jwt_v1} + "\n");
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == k8s_login_target) {
+                return login_answer(token, accessor, 60, true);
+              }
+              return error_answer(404, "unexpected");
+            },
+            kubernetes_config(file), auth::credentials{}};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE(h.outcome->has_value());
+  const auto logins = h.vault.requests_to(k8s_login_target);
+  REQUIRE(logins.size() == 1);
+  CHECK_FALSE(logins.front().has_token);
+  CHECK(nlohmann::json::parse(logins.front().body) ==
+        nlohmann::json{{"role", "app"}, {"jwt", jwt_v1}});
+  CHECK(h.manager.stats().logins == 1);
+  CHECK(h.log.count("logged in with Kubernetes at auth/kubernetes") == 1);
+  CHECK_FALSE(mentions(h.log, "JWT-CANARY"));
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE("token_manager: each login attempt re-reads the JWT file (rotated on disk)", "[auth]") {
+  jwt_file file;
+  file.write(jwt_v1);
+  harness h{[&file](const recorded_request&, std::size_t earlier) -> result<vault::response> {
+              if (earlier == 0) {
+                file.write(jwt_v2);  // the kubelet rotates the projected token meanwhile
+                return make_error_code(vault::errc::unreachable);
+              }
+              return login_answer(token, accessor, 60, true);
+            },
+            kubernetes_config(file), auth::credentials{}};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE(h.outcome->has_value());
+  const auto logins = h.vault.requests_to(k8s_login_target);
+  REQUIRE(logins.size() == 2);
+  CHECK(nlohmann::json::parse(logins[0].body)["jwt"] == jwt_v1);
+  CHECK(nlohmann::json::parse(logins[1].body)["jwt"] == jwt_v2);
+  CHECK_FALSE(mentions(h.log, "JWT-CANARY"));
+}
+
+TEST_CASE("token_manager: a JWT file gone at login time ends the login without a request",
+          "[auth]") {
+  jwt_file file;  // never written
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return login_answer(token, accessor, 60, true);
+            },
+            kubernetes_config(file), auth::credentials{}};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::credential_unreadable);
+  CHECK(h.vault.requests().empty());
+  CHECK(mentions(h.log, "cannot open JWT file " + file.path));
+}
+
+TEST_CASE("token_manager: a JWT echoed in Vault's refusal is redacted", "[auth]") {
+  jwt_file file;
+  file.write(jwt_v1);
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return error_answer(403, std::string{"permission denied: "} + jwt_v1);
+            },
+            kubernetes_config(file), auth::credentials{}};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.manager.stats().last_error == "403: permission denied: ***");
+  CHECK_FALSE(mentions(h.log, "JWT-CANARY"));
+}
+
+TEST_CASE("token_manager: token_file sends no login, looks the token up and renews it", "[auth]") {
+  auto settings = short_config();
+  settings.kind = config::auth_method::token_file;
+  settings.method = "token_file";
+  settings.token_file = "/run/vault-token";
+  auth::credentials credentials;
+  credentials.token = core::secret_string{std::string{token}};
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == lookup_target) return lookup_answer(2, true);
+              if (request.target == renew_target) return renew_answer(token, 2, true);
+              return error_answer(404, "unexpected");
+            },
+            settings, std::move(credentials)};
+  h.run(login_then_run(h.manager), 2500ms);
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == net::error::operation_aborted);
+  const auto lookups = h.vault.requests_to(lookup_target);
+  REQUIRE(lookups.size() == 1);
+  CHECK(lookups.front().method == http::verb::get);
+  CHECK(lookups.front().token == token);
+  const auto renewals = h.renewals();
+  REQUIRE_FALSE(renewals.empty());
+  CHECK(renewals.front().token == token);
+  // Only the lookup and renewals: no login, no revoke-self.
+  CHECK(h.vault.requests().size() == 1 + renewals.size());
+  CHECK(h.manager.stats().logins == 0);
+  CHECK(h.manager.status() == auth::token_status::ok);
+  CHECK(h.log.count("using the token from /run/vault-token (no login): TTL 2.0s, renewable") == 1);
+  CHECK_FALSE(h.log.leaked());
+}
+
+TEST_CASE(
+    "token_manager: a non-renewable token_file token is used until it ends, then the "
+    "policy applies",
+    "[auth]") {
+  auto settings = short_config();
+  settings.kind = config::auth_method::token_file;
+  settings.token_file = "/run/vault-token";
+  auth::credentials credentials;
+  credentials.token = core::secret_string{std::string{token}};
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return lookup_answer(1, true, "batch");  // batch: renewable says nothing
+            },
+            settings, std::move(credentials)};
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::token_lost);
+  CHECK(h.vault.requests().size() == 1);
+  CHECK(h.renewals().empty());
+  CHECK(h.manager.status() == auth::token_status::lost);
+}
+
+TEST_CASE("token_manager: a token_file token Vault refuses is a refused login", "[auth]") {
+  auto settings = short_config();
+  settings.kind = config::auth_method::token_file;
+  settings.token_file = "/run/vault-token";
+  auth::credentials credentials;
+  credentials.token = core::secret_string{std::string{token}};
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return error_answer(403, "permission denied");
+            },
+            settings, std::move(credentials)};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.manager.current_token() == nullptr);
+  CHECK(h.manager.stats().last_error == "403: permission denied");
+  CHECK_FALSE(h.log.leaked());
+}
+
+// Issue 20: relogin = on_expiry.
+
+TEST_CASE(
+    "token_manager: kubernetes replaces a token that cannot be renewed, with the rotated "
+    "JWT, before it ends",
+    "[auth]") {
+  jwt_file file;
+  file.write(jwt_v1);
+  harness h{[&file](const recorded_request&, std::size_t earlier) -> result<vault::response> {
+              if (earlier == 0) {
+                file.write(jwt_v2);  // rotated while the first token lives
+                return login_answer(token, accessor, 1, false);
+              }
+              return login_answer("hvs.TOKEN-CANARY-second", accessor, 60, true);
+            },
+            kubernetes_config(file), auth::credentials{}};
+  h.run(login_then_run(h.manager), 2s);
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == net::error::operation_aborted);
+  const auto logins = h.vault.requests_to(k8s_login_target);
+  REQUIRE(logins.size() == 2);
+  CHECK(nlohmann::json::parse(logins[1].body)["jwt"] == jwt_v2);
+  // At 4/5 of the 1 s TTL: the old token was still valid, so no caller saw a gap.
+  CHECK(seconds_between(logins[0].at, logins[1].at) == Approx(0.8).margin(0.3));
+  CHECK(h.manager.status() == auth::token_status::ok);
+  CHECK(h.manager.token().reveal() == "hvs.TOKEN-CANARY-second");
+  CHECK(h.manager.stats().logins == 2);
+  CHECK(h.log.count("relogin = on_expiry: logging in again") == 1);
+  CHECK_FALSE(mentions(h.log, "CANARY"));
+}
+
+TEST_CASE("token_manager: kubernetes logs in again once after Vault refuses the token", "[auth]") {
+  jwt_file file;
+  file.write(jwt_v1);
+  harness h{[](const recorded_request& request, std::size_t earlier) -> result<vault::response> {
+              if (request.target == renew_target) return error_answer(403, "permission denied");
+              if (earlier == 0) return login_answer(token, accessor, 60, true);
+              return login_answer("hvs.TOKEN-CANARY-second", accessor, 60, true);
+            },
+            kubernetes_config(file), auth::credentials{}};
+  h.run(h.manager.async_login());
+  h.manager.report_invalid_token();  // a 403 "invalid token" seen by the proxy
+  h.outcome.reset();
+  h.io.restart();
+  h.run(h.manager.run(), 1s);
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == net::error::operation_aborted);
+  CHECK(h.renewals().size() == 1);
+  CHECK(h.vault.requests_to(k8s_login_target).size() == 2);
+  CHECK(h.manager.status() == auth::token_status::ok);
+  CHECK(h.manager.token().reveal() == "hvs.TOKEN-CANARY-second");
+}
+
+TEST_CASE("token_manager: approle never logs in again, even with relogin = on_expiry forced",
+          "[auth]") {
+  auto settings = short_config();
+  settings.relogin = config::relogin_policy::on_expiry;  // the parser refuses this; the rule holds
+  settings.on_renew_failure = config::renew_failure_policy::serve_cached;
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return login_answer(token, accessor, 1, false);
+            },
+            settings};
+  h.run(login_then_run(h.manager));
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->has_value());
+  CHECK(h.logins().size() == 1);
+  CHECK(h.manager.status() == auth::token_status::degraded);
+}
+
+TEST_CASE("token_manager: a failing new login keeps retrying, degraded once the token ended",
+          "[auth]") {
+  jwt_file file;
+  file.write(jwt_v1);
+  auto settings = kubernetes_config(file);
+  settings.on_renew_failure = config::renew_failure_policy::serve_cached;
+  harness h{[](const recorded_request&, std::size_t earlier) -> result<vault::response> {
+              if (earlier == 0) return login_answer(token, accessor, 1, false);
+              if (earlier < 3) return error_answer(403, "permission denied");
+              return login_answer("hvs.TOKEN-CANARY-second", accessor, 60, true);
+            },
+            settings, auth::credentials{}};
+  // Attempts at 0.8 s (refused, the token still valid: ok), 1.0 s (the wait ends at the
+  // expiry; refused, the token gone: degraded), 3.0 s (backoff 2 s, no jitter; logged in: ok).
+  std::optional<auth::token_status> at_0_9s;
+  std::optional<auth::token_status> at_2s;
+  net::steady_timer probe1{h.io, 900ms};
+  probe1.async_wait([&](error_code) { at_0_9s = h.manager.status(); });
+  net::steady_timer probe2{h.io, 2s};
+  probe2.async_wait([&](error_code) {
+    at_2s = h.manager.status();
+    CHECK(h.manager.current_token() == nullptr);  // the caches serve, Vault is not called
+  });
+  h.run(login_then_run(h.manager), 3500ms);
+  CHECK(at_0_9s == auth::token_status::ok);
+  CHECK(at_2s == auth::token_status::degraded);
+  CHECK(h.vault.requests_to(k8s_login_target).size() == 4);
+  CHECK(h.manager.status() == auth::token_status::ok);
+  CHECK(h.log.count("new login failed: 403: permission denied") == 2);
+  CHECK_FALSE(mentions(h.log, "CANARY"));
+}
+
+// Issue 20: a response-wrapped secret_id.
+
+namespace {
+
+constexpr const char* wrapping_token = "hvs.WRAP-CANARY-3e7f";
+constexpr const char* unwrapped_secret_id = "SECRET-CANARY-unwrapped";
+constexpr const char* wrapped_from = "auth/approle/role/myapp/secret-id";
+
+config::auth_config wrapping_config() {
+  auto config = short_config();
+  config.secret_id_response_wrapping_path = wrapped_from;
+  return config;
+}
+
+auth::credentials wrapped_credentials() {
+  auto credentials = canary_credentials();
+  credentials.secret_id = core::secret_string{std::string{wrapping_token}};
+  return credentials;
+}
+
+vault::response lookup_wrapping_answer(std::string_view creation_path) {
+  return auth::testing::json_answer(200, nlohmann::json{{"data",
+                                                         {{"creation_path", creation_path},
+                                                          {"creation_time", "2026-12-07T12:00:00Z"},
+                                                          {"creation_ttl", 120}}}}
+                                             .dump());
+}
+
+vault::response unwrap_answer() {
+  return auth::testing::json_answer(200,
+                                    nlohmann::json{{"data",
+                                                    {{"secret_id", unwrapped_secret_id},
+                                                     {"secret_id_accessor", "ACCESSOR-CANARY-sid"},
+                                                     {"secret_id_ttl", 0}}}}
+                                        .dump());
+}
+
+}  // namespace
+
+TEST_CASE("token_manager: a wrapped secret_id is looked up, unwrapped once, then used", "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == "/v1/sys/wrapping/lookup") {
+                return lookup_wrapping_answer(wrapped_from);
+              }
+              if (request.target == "/v1/sys/wrapping/unwrap") return unwrap_answer();
+              return login_answer(token, accessor, 60, true);
+            },
+            wrapping_config(), wrapped_credentials()};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE(h.outcome->has_value());
+  const auto& requests = h.vault.requests();
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[0].target == "/v1/sys/wrapping/lookup");
+  CHECK_FALSE(requests[0].has_token);
+  CHECK(nlohmann::json::parse(requests[0].body) == nlohmann::json{{"token", wrapping_token}});
+  CHECK(requests[1].target == "/v1/sys/wrapping/unwrap");
+  CHECK(requests[1].token == wrapping_token);
+  CHECK(requests[2].target == login_target);
+  CHECK(nlohmann::json::parse(requests[2].body) ==
+        nlohmann::json{{"role_id", role_id}, {"secret_id", unwrapped_secret_id}});
+  CHECK_FALSE(mentions(h.log, "CANARY"));
+}
+
+TEST_CASE("token_manager: a wrapping token from another path is refused without unwrapping it",
+          "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == "/v1/sys/wrapping/lookup") {
+                return lookup_wrapping_answer("sys/wrapping/wrap");
+              }
+              if (request.target == "/v1/sys/wrapping/unwrap") return unwrap_answer();
+              return login_answer(token, accessor, 60, true);
+            },
+            wrapping_config(), wrapped_credentials()};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  REQUIRE_FALSE(h.outcome->has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.vault.requests().size() == 1);  // the lookup only: no unwrap, no login
+  CHECK(h.manager.stats().last_error.find("substituted (a possible attack)") != std::string::npos);
+  CHECK(h.log.count("login refused: the wrapping token was created by sys/wrapping/wrap") == 1);
+  CHECK_FALSE(mentions(h.log, "CANARY"));
+}
+
+TEST_CASE("token_manager: a used or expired wrapping token is a refused login saying so",
+          "[auth]") {
+  harness h{[](const recorded_request&, std::size_t) -> result<vault::response> {
+              return error_answer(400, "wrapping token is not valid or does not exist");
+            },
+            wrapping_config(), wrapped_credentials()};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.vault.requests().size() == 1);
+  CHECK(h.manager.stats().last_error ==
+        "wrapping token lookup: 400: wrapping token is not valid or does not exist (already "
+        "unwrapped, expired or never issued)");
+  CHECK_FALSE(mentions(h.log, "CANARY"));
+}
+
+TEST_CASE("token_manager: an unwrap that fails after the lookup is never repeated", "[auth]") {
+  harness h{[](const recorded_request& request, std::size_t) -> result<vault::response> {
+              if (request.target == "/v1/sys/wrapping/lookup") {
+                return lookup_wrapping_answer(wrapped_from);
+              }
+              // A 200 without a secret_id: the token is spent all the same.
+              return auth::testing::json_answer(200, R"({"data":{"foo":"bar"}})");
+            },
+            wrapping_config(), wrapped_credentials()};
+  h.run(h.manager.async_login());
+  REQUIRE(h.outcome.has_value());
+  CHECK(h.outcome->error() == auth::errc::login_refused);
+  CHECK(h.vault.requests_to("/v1/sys/wrapping/unwrap").size() == 1);
+  CHECK(h.vault.requests_to(login_target).empty());
 }

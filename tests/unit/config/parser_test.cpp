@@ -597,6 +597,8 @@ TEST_CASE("config: a unix socket without an address in the file means no TCP", "
   CHECK(parsed_ok("[listener]\nunix_socket = /run/s.sock\naddress = 127.0.0.1:8100\n")
             .listener.address == "127.0.0.1:8100");
   CHECK(parsed_ok("").listener.address == "127.0.0.1:8100");
+}
+
 // Issue 20: the methods other than AppRole and the keys each needs.
 
 TEST_CASE("config: auth.mount defaults to the method's name", "[config][auth]") {

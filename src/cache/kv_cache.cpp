@@ -102,9 +102,13 @@ std::optional<cached_answer> kv_cache::serve_fresh(std::string_view key, core::t
   if (it == entries_.end()) return std::nullopt;
   auto& entry = it->second;
   const auto fetched = entry.answer->fetched_at();
-  if (!is_fresh(fetched, now, config_)) return std::nullopt;
+  const bool negative = entry.answer->status() == 404;
+  if (negative ? !is_negative_fresh(fetched, now, config_) : !is_fresh(fetched, now, config_)) {
+    return std::nullopt;
+  }
   touch(entry, now);
   ++stats_.hits;
+  if (negative) ++stats_.negative_hits;
   return cached_answer{entry.answer, cache_state::hit, core::whole_seconds_between(fetched, now)};
 }
 
@@ -115,7 +119,8 @@ std::optional<cached_answer> kv_cache::serve_stale(const std::string& key, core:
   if (it == entries_.end()) return std::nullopt;
   auto& entry = it->second;
   const auto fetched = entry.answer->fetched_at();
-  if (!is_stale_servable(fetched, now, config_)) {
+  // An expired negative entry is never stale: "not found" must not outlive negative_ttl.
+  if (entry.answer->status() == 404 || !is_stale_servable(fetched, now, config_)) {
     erase(it);  // past max_stale it can never be served again
     ++stats_.drops;
     return std::nullopt;
@@ -211,6 +216,13 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
       }
       break;
     case upstream_verdict::pass_and_drop:
+      // A missing secret is kept for negative_ttl (replacing what was held: it was deleted),
+      // so a caller polling it does not poll Vault.
+      if (keeps_negative(answer->status(), config_) && !pending.discard &&
+          (pending.for_reader || entries_.contains(key))) {
+        store(key, answer, pending.for_reader);
+        break;
+      }
       // Revoked permission or a deleted secret must not live on in the cache.
       if (const auto it = entries_.find(key); it != entries_.end()) {
         erase(it);
@@ -233,7 +245,9 @@ void kv_cache::store(const std::string& key, answer_ptr answer, bool by_reader) 
   nlohmann::json fresh;
   bool changed = false;
   if (const auto it = entries_.find(key); it != entries_.end()) {
-    if (!change_handlers_.empty() && it->second.answer->body() != answer->body()) {
+    // A negative answer replacing a secret is no new content for templates: nothing to render.
+    if (!change_handlers_.empty() && answer->cacheable() &&
+        it->second.answer->body() != answer->body()) {
       held = it->second.answer->data();
       fresh = answer->data();
       changed = held != fresh;
@@ -351,6 +365,14 @@ net::awaitable<void> kv_cache::refresh_once() {
   std::vector<std::string> due;
   for (auto it = entries_.begin(); it != entries_.end();) {
     const auto next = std::next(it);
+    if (it->second.answer->status() == 404) {  // negative: expires, never re-read
+      if (!is_negative_fresh(it->second.answer->fetched_at(), now, config_)) {
+        erase(it);
+        ++stats_.drops;
+      }
+      it = next;
+      continue;
+    }
     switch (refresh_decision(it->second.reads, now, config_)) {
       case refresh_action::drop:
         erase(it);

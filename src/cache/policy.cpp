@@ -1,5 +1,7 @@
 #include <sidecar/cache/policy.hpp>
 
+#include <sidecar/vault/failing_status.hpp>
+
 namespace sidecar::cache {
 
 bool is_fresh(core::time_point fetched, core::time_point now,
@@ -12,6 +14,15 @@ bool is_stale_servable(core::time_point fetched, core::time_point now,
   if (config.max_stale <= core::duration::zero()) return false;
   const auto age = now - fetched;
   return age >= config.ttl && age < config.ttl + config.max_stale;
+}
+
+bool keeps_negative(unsigned status, const config::cache_config& config) noexcept {
+  return status == 404 && config.negative_ttl > core::duration::zero();
+}
+
+bool is_negative_fresh(core::time_point fetched, core::time_point now,
+                       const config::cache_config& config) noexcept {
+  return now - fetched < config.negative_ttl;
 }
 
 refresh_action refresh_decision(const read_record& reads, core::time_point now,
@@ -28,7 +39,7 @@ upstream_verdict judge_answer(unsigned status, bool cacheable_body, bool invalid
   if (status == 200) return cacheable_body ? upstream_verdict::store : upstream_verdict::pass;
   if (status == 403 && invalid_token) return upstream_verdict::failure;
   if (status == 403 || status == 404) return upstream_verdict::pass_and_drop;
-  if (status >= 500 && status <= 599) return upstream_verdict::failure;
+  if (vault::is_failing_status(status)) return upstream_verdict::failure;
   return upstream_verdict::pass;
 }
 

@@ -29,9 +29,12 @@ namespace sidecar::cache {
 /// after Vault sent it; every `refresh_interval` run_refresh() re-reads the entries read since
 /// its last pass, so hot paths never go cold and a change in Vault reaches callers within one
 /// interval, and drops entries nobody read for `ttl`. Concurrent misses and refreshes of one key
-/// share a single upstream request. When Vault fails (transport error, 5xx, sealed) or there is
-/// no token, an expired entry is served as STALE for up to `max_stale` past its expiry. Only 200
-/// answers are cached; 4xx pass through, and a 403/404 drops what is held. At most `max_entries`
+/// share a single upstream request. When Vault fails (transport error, or a status
+/// vault::is_failing_status() names: 412, 429, 5xx but 501 — the sidecar's own 429 while Vault's
+/// Retry-After pause lasts included) or there is no token, an expired entry is served as STALE
+/// for up to `max_stale` past its expiry. 200 answers are cached for `ttl`, 404s for
+/// `negative_ttl` (served as HIT, never stale, never refreshed); other 4xx pass through, and a
+/// 403 (or a 404 with negative_ttl 0) drops what is held. At most `max_entries`
 /// are held, the least recently read evicted first; a dropped answer's bytes are cleansed once
 /// the last caller relaying it lets go. Nothing is written to disk.
 ///

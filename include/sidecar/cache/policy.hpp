@@ -17,6 +17,16 @@ namespace sidecar::cache {
 [[nodiscard]] bool is_stale_servable(core::time_point fetched, core::time_point now,
                                      const config::cache_config& config) noexcept;
 
+/// Whether Vault's answer is kept as a negative entry: a 404 (the secret does not exist) while
+/// `negative_ttl` is not 0, so a caller reading a missing path in a loop costs Vault one read
+/// per negative_ttl. Status and body are kept as Vault gave them.
+[[nodiscard]] bool keeps_negative(unsigned status, const config::cache_config& config) noexcept;
+
+/// A negative entry is served for `negative_ttl` after it was fetched (at exactly negative_ttl
+/// it is not), never as stale and never refreshed: once expired, the next read asks Vault.
+[[nodiscard]] bool is_negative_fresh(core::time_point fetched, core::time_point now,
+                                     const config::cache_config& config) noexcept;
+
 /// How an entry was used since the last background pass.
 struct read_record {
   core::time_point last_read;
@@ -45,7 +55,8 @@ enum class upstream_verdict {
   store,          ///< 200 with a cacheable body: cache it and serve it
   pass_and_drop,  ///< 403/404: pass it on and drop what is held (revoked or deleted)
   pass,           ///< any other answer: pass it on, never cache it, keep what is held
-  failure,        ///< 5xx: Vault cannot answer now, an expired entry may stand in
+  failure,        ///< Vault failing (vault::is_failing_status: 412, 429, 5xx but 501): an expired
+                  ///< entry may stand in
 };
 
 /// How the cache treats Vault's answer. A transport error is a failure too (not judged here).

@@ -8,6 +8,7 @@
 #include <sidecar/proxy/engine_metrics.hpp>
 #include <sidecar/proxy/request_handler.hpp>
 #include <sidecar/vault/client.hpp>
+#include <sidecar/vault/upstream_gate.hpp>
 
 #include <functional>
 
@@ -22,6 +23,8 @@ struct engine_parts {
   const lease::lease_stats& lease_stats;
   metrics::registry& registry;
   const core::clock& clock;
+  /// The vault client's gate, for the upstream state in health and metrics; may be null.
+  const vault::upstream_gate* gate = nullptr;
 };
 
 /// Answers every allowed request (the pattern-2 proxy of the brief): KV reads from the cache

@@ -4,7 +4,9 @@
 #include <sidecar/cache/cache_stats.hpp>
 #include <sidecar/core/clock.hpp>
 #include <sidecar/lease/lease_store.hpp>
+#include <sidecar/vault/upstream_gate.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,10 @@ struct health_inputs {
   cache::cache_snapshot cache;
   std::vector<lease::path_status> leases;
   core::time_point now;
+  /// Vault as the vault client sees it (ok, paused by a Retry-After, failing), when known.
+  std::optional<vault::upstream_state> upstream{};
+  vault::gate_stats upstream_stats{};
+  core::wall_time wall_now{};  ///< to print the pause's end and the failure's start as dates
 };
 
 /// The answer to a health probe: 200 once started with a token in use or degraded-but-serving,
@@ -29,7 +35,9 @@ struct health_report {
 
 /// Pure: the overall `status` is `starting` before start-up completes, `degraded` when the token
 /// is degraded (serve_cached) or a dynamic secret is degraded or expired, `lost` when the token
-/// is lost, else `ok`.
+/// is lost, else `ok`. The `upstream` object (`state` ok | paused | failing, `paused_until` and
+/// `failing_since` as UTC dates, the protection counters) informs and never makes a sidecar
+/// unready: what it holds is still served.
 [[nodiscard]] health_report make_health_report(const health_inputs& inputs);
 
 }  // namespace sidecar::proxy

@@ -48,11 +48,12 @@ kv_cache::flight::flight(const net::any_io_executor& executor)
     : done{executor, steady_timer::time_point::max()} {}
 
 kv_cache::kv_cache(vault::client& upstream, vault::token_source& tokens, const core::clock& clock,
-                   const config::cache_config& config)
+                   const config::cache_config& config, core::uniform_source random)
     : upstream_{upstream},
       tokens_{tokens},
       clock_{clock},
       config_{config},
+      random_{std::move(random)},
       log_{core::logger("cache")} {}
 
 // The held answers cleanse themselves as the last reference goes.
@@ -256,7 +257,14 @@ void kv_cache::store(const std::string& key, answer_ptr answer, bool by_reader) 
     it->second.failed_at.reset();
     if (by_reader) touch(it->second, now);
   } else {
-    const auto added = entries_.emplace(key, slot{answer, read_record{now, true}, {}}).first;
+    const auto added =
+        entries_
+            .emplace(key, slot{answer,
+                               read_record{now, true},
+                               {},
+                               std::nullopt,
+                               first_refresh_at(now, config_.refresh_interval, random_())})
+            .first;
     lru_.push_front(&added->first);
     added->second.lru = lru_.begin();
     stats_.entries = entries_.size();
@@ -339,6 +347,12 @@ void kv_cache::apply(const config::cache_config& config) {
   const bool new_interval = config.refresh_interval != config_.refresh_interval;
   config_ = config;
   evict_over_capacity();
+  if (new_interval) {  // each entry gets a phase within the new interval
+    const auto now = clock_.now();
+    for (auto& [key, entry] : entries_) {
+      entry.refresh_at = first_refresh_at(now, config_.refresh_interval, random_());
+    }
+  }
   // Wakes run_refresh() early, which then waits one new interval: a long old interval must
   // not hold back a shorter new one.
   if (new_interval && refresh_wait_ != nullptr) refresh_wait_->cancel();
@@ -347,7 +361,7 @@ void kv_cache::apply(const config::cache_config& config) {
 net::awaitable<void> kv_cache::run_refresh() {
   steady_timer timer{co_await net::this_coro::executor};
   for (;;) {
-    timer.expires_after(config_.refresh_interval);
+    timer.expires_after(refresh_tick(config_.refresh_interval));
     refresh_wait_ = &timer;
     const auto [ec] = co_await timer.async_wait();
     refresh_wait_ = nullptr;
@@ -373,7 +387,16 @@ net::awaitable<void> kv_cache::refresh_once() {
       it = next;
       continue;
     }
-    switch (refresh_decision(it->second.reads, now, config_)) {
+    auto& entry = it->second;
+    const auto action = refresh_decision(entry.reads, now, config_);
+    if (action != refresh_action::drop && now < entry.refresh_at) {
+      it = next;  // not its turn yet: refreshes are spread over the interval
+      continue;
+    }
+    if (action != refresh_action::drop) {
+      entry.refresh_at = next_refresh_at(entry.refresh_at, config_.refresh_interval, now);
+    }
+    switch (action) {
       case refresh_action::drop:
         erase(it);
         ++stats_.drops;

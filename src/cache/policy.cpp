@@ -2,6 +2,9 @@
 
 #include <sidecar/vault/failing_status.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 namespace sidecar::cache {
 
 bool is_fresh(core::time_point fetched, core::time_point now,
@@ -29,6 +32,25 @@ refresh_action refresh_decision(const read_record& reads, core::time_point now,
                                 const config::cache_config& config) noexcept {
   if (now - reads.last_read >= config.ttl) return refresh_action::drop;
   return reads.read_since_refresh ? refresh_action::refresh : refresh_action::keep;
+}
+
+core::time_point first_refresh_at(core::time_point stored, core::duration interval,
+                                  double unit) noexcept {
+  const double within = std::clamp(unit, 0.0, std::nextafter(1.0, 0.0));
+  return stored + std::chrono::duration_cast<core::duration>(interval * within);
+}
+
+core::time_point next_refresh_at(core::time_point due, core::duration interval,
+                                 core::time_point now) noexcept {
+  if (interval <= core::duration::zero()) return now;
+  auto next = due + interval;
+  if (next <= now) next += ((now - next) / interval + 1) * interval;
+  return next;
+}
+
+core::duration refresh_tick(core::duration interval) noexcept {
+  using namespace std::chrono_literals;
+  return std::clamp<core::duration>(interval / 64, 50ms, 1s);
 }
 
 bool upstream_resting(core::time_point failed_at, core::time_point now) noexcept {

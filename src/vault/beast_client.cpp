@@ -135,10 +135,26 @@ wire_request beast_client::make_wire(const request& req) const {
   return wire;
 }
 
-/// A request waiting for a concurrent slot: release_budget() sets `woken` and cancels `timer`.
+/// A request waiting for a concurrent slot: release_budget() unlinks it, sets `woken` and
+/// cancels `timer`; every other way out of the wait (deadline, cancellation, a frame destroyed
+/// at shutdown) unlinks it in the destructor, as connection_pool's waiters do.
 struct beast_client::slot_waiter {
+  slot_waiter(const net::any_io_executor& executor, core::duration wait,
+              std::list<slot_waiter*>& waiters)
+      : timer{executor, wait}, waiters_{waiters} {
+    waiters_.push_back(this);
+  }
+  slot_waiter(const slot_waiter&) = delete;
+  slot_waiter& operator=(const slot_waiter&) = delete;
+  ~slot_waiter() {
+    if (!woken) waiters_.remove(this);
+  }
+
   steady_timer timer;
   bool woken = false;
+
+ private:
+  std::list<slot_waiter*>& waiters_;
 };
 
 void beast_client::budget_hold::release() noexcept {
@@ -184,6 +200,7 @@ net::awaitable<result<std::optional<response>>> beast_client::async_admit(reques
       }
       break;
     case request_kind::write:
+    case request_kind::probe:
       break;
   }
   co_return co_await async_take_budget(hold);
@@ -207,10 +224,8 @@ net::awaitable<result<std::optional<response>>> beast_client::async_take_budget(
     }
     if (admitted.wait == core::duration::max()) {
       // Woken by release_budget(), or at the deadline.
-      slot_waiter waiter{steady_timer{executor_, deadline - now}};
-      slot_waiters_.push_back(&waiter);
+      slot_waiter waiter{executor_, deadline - now, slot_waiters_};
       std::ignore = co_await waiter.timer.async_wait();
-      if (!waiter.woken) slot_waiters_.remove(&waiter);
     } else {
       steady_timer timer{executor_, std::min(admitted.wait, deadline - now)};
       std::ignore = co_await timer.async_wait();
@@ -255,8 +270,12 @@ net::awaitable<result<response>> beast_client::async_send(request req) {
     const attempt_outcome outcome{answer ? error_code{} : answer.error(),
                                   answer ? answer->status : 0U};
     // Never retried before Retry-After: the gate now pauses reads, and the caller gets Vault's
-    // answer at once (a cache serves what it holds meanwhile).
-    if (note_outcome(answer)) co_return answer;
+    // answer at once (a cache serves what it holds meanwhile). "Retry-After: 0" (newer Vault
+    // rounds a sub-second quota reset down to it) asks for no wait: backed off like no header.
+    if (const auto retry_after = kind == request_kind::probe ? std::nullopt : note_outcome(answer);
+        retry_after && *retry_after > core::duration::zero()) {
+      co_return answer;
+    }
     if (!should_retry(req.method, outcome, retries, config_.max_retries)) co_return answer;
     // Another request's Retry-After paused reads while this one was out: Vault's answer stands.
     if (gate_.paused_until(clock_.now())) co_return answer;

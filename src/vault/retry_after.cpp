@@ -31,12 +31,15 @@ int field(std::string_view text, std::size_t at, std::size_t width) noexcept {
 }
 
 // "Sun, 06 Nov 1994 08:49:37 GMT": the only date form a sender may generate (RFC 9110 §5.6.7).
+// "UTC" in place of "GMT" too: older Vault releases format the quota's reset time with Go's
+// time.RFC1123 on a UTC time, which prints the zone as "UTC".
 std::optional<sys_seconds> parse_imf_fixdate(std::string_view text) noexcept {
   constexpr std::array<std::string_view, 7> days{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
   constexpr std::array<std::string_view, 12> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   if (text.size() != 29 || text.substr(3, 2) != ", " || text[7] != ' ' || text[11] != ' ' ||
-      text[16] != ' ' || text[19] != ':' || text[22] != ':' || text.substr(25) != " GMT") {
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' ||
+      (text.substr(25) != " GMT" && text.substr(25) != " UTC")) {
     return std::nullopt;
   }
   if (std::find(days.begin(), days.end(), text.substr(0, 3)) == days.end()) return std::nullopt;

@@ -11,6 +11,7 @@ namespace sidecar::vault {
 request_kind classify_request(http::verb method, std::string_view target) noexcept {
   const auto path = target.substr(0, target.find('?'));
   if (path == "/v1/auth/token/renew-self") return request_kind::token_renewal;
+  if (path == "/v1/sys/health") return request_kind::probe;
   if (path.starts_with("/v1/auth/") && method != http::verb::get && method != http::verb::head) {
     return request_kind::token;
   }

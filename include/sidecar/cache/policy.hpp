@@ -43,6 +43,23 @@ enum class refresh_action {
 [[nodiscard]] refresh_action refresh_decision(const read_record& reads, core::time_point now,
                                               const config::cache_config& config) noexcept;
 
+/// An entry's first background refresh: at a random point of its first `refresh_interval`
+/// (`unit`, in [0, 1), from the injected random source; clamped into it), then every interval.
+/// Sidecars that start and warm at the same instant then refresh spread over the interval
+/// instead of all at once, and so do their recovery reads after an outage, since every entry
+/// keeps its phase through it (next_refresh_at).
+[[nodiscard]] core::time_point first_refresh_at(core::time_point stored, core::duration interval,
+                                                double unit) noexcept;
+
+/// The refresh after the one due at `due`: one interval later, skipping the whole intervals
+/// that already passed (a late pass, a long outage), so the entry keeps its phase.
+[[nodiscard]] core::time_point next_refresh_at(core::time_point due, core::duration interval,
+                                               core::time_point now) noexcept;
+
+/// How often the background loop looks for entries whose refresh is due: a 64th of the
+/// interval, at least 50 ms and at most 1 s. A due entry waits at most this long.
+[[nodiscard]] core::duration refresh_tick(core::duration interval) noexcept;
+
 /// How long a reader takes a failure of Vault for a key as the answer before asking again.
 inline constexpr core::duration failure_hold = std::chrono::seconds{1};
 

@@ -14,11 +14,14 @@ namespace sidecar::vault {
 
 /// What a request to Vault is, for the gate: callers' reads (misses, refreshes, lease fetches)
 /// honour Retry-After pauses and the budget; writes only the budget; the token's own requests
-/// (login, lookup) neither, and its renewal honours a pause only while it can afford to.
-enum class request_kind { read, write, token, token_renewal };
+/// (login, lookup) neither, and its renewal honours a pause only while it can afford to. A
+/// `sys/health` probe takes budget but is never paused and its status (429 for a standby, 503
+/// sealed, 473, ...) is a report, not Vault failing: the gate does not note it.
+enum class request_kind { read, write, token, token_renewal, probe };
 
 /// GET and HEAD are reads; `/v1/auth/token/renew-self` is the renewal; anything else under
-/// `/v1/auth/` (logins of every method, lookups) is the token's; the rest are writes.
+/// `/v1/auth/` (logins of every method, lookups) is the token's; `/v1/sys/health` is a probe;
+/// the rest are writes.
 [[nodiscard]] request_kind classify_request(http::verb method, std::string_view target) noexcept;
 
 /// Whether the token's renewal may wait for a Retry-After pause to pass: only when, once it has,

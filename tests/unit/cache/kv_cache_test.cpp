@@ -68,13 +68,22 @@ void run(net::io_context& io, net::awaitable<void> task) {
 // A cache over a scripted Vault and a manual clock: time moves only when a test says so.
 struct fixture {
   explicit fixture(config::cache_config settings = short_config())
-      : config{settings}, cache{vault, tokens, clock, config} {}
+      : config{settings}, cache{vault, tokens, clock, config, [this] { return phase(); }} {}
 
   result<cached_answer> get(std::string target) {
     return run(io, cache.async_get(std::move(target)));
   }
   void refresh() { run(io, cache.refresh_once()); }
+  // Where each new entry's first refresh falls in its first interval: the front of `phases`,
+  // else at once (0), so a pass right after a read refreshes it.
+  double phase() {
+    if (phases.empty()) return 0.0;
+    const double next = phases.front();
+    phases.erase(phases.begin());
+    return next;
+  }
 
+  std::vector<double> phases;
   net::io_context io;
   core::manual_clock clock;
   testing::fake_vault_client vault;
@@ -635,6 +644,7 @@ TEST_CASE("kv_cache: a refresh without change does not notify", "[cache]") {
   f.refresh();
   // Same values under a new version and request id: not a change for templates.
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 2));
+  f.clock.advance(f.config.refresh_interval);  // its next refresh point
   CHECK(f.get("kv/data/x")->state == cache_state::hit);
   f.refresh();
   CHECK(f.vault.total_requests() == 3);
@@ -816,7 +826,7 @@ TEST_CASE("kv_cache: a failed refresh keeps the entry for stale serving", "[cach
   f.vault.answer(x_target, 502, R"({"errors":["upstream rate limited"]})");
   f.refresh();
   f.vault.fail_all(vault::errc::unreachable);
-  f.clock.advance(1s);
+  f.clock.advance(2s);  // the next refresh point
   CHECK(f.get("kv/data/x")->state == cache_state::hit);
   f.refresh();
   CHECK(f.cache.stats().refreshes_failed == 2);
@@ -824,4 +834,74 @@ TEST_CASE("kv_cache: a failed refresh keeps the entry for stale serving", "[cach
   CHECK(f.cache.snapshot().entries == 1);
   f.clock.advance(10s);
   CHECK(f.get("kv/data/x")->state == cache_state::stale);
+}
+
+TEST_CASE("kv_cache: each entry's first refresh falls where the random source puts it", "[cache]") {
+  fixture f;  // refresh_interval 2 s
+  f.phases = {0.0, 0.5, 0.9};
+  for (const char* name : {"a", "b", "c"}) {
+    f.vault.answer(std::string{"/v1/kv/data/"} + name, 200, kv2_body(R"({"v":"1"})", 1));
+    REQUIRE(f.get(std::string{"kv/data/"} + name).has_value());
+  }
+  const auto reads = [&f] {
+    return std::vector<int>{f.vault.requests("/v1/kv/data/a"), f.vault.requests("/v1/kv/data/b"),
+                            f.vault.requests("/v1/kv/data/c")};
+  };
+  const auto read_all = [&f] {
+    for (const char* name : {"a", "b", "c"}) {
+      REQUIRE(f.get(std::string{"kv/data/"} + name)->state == cache_state::hit);
+    }
+  };
+  f.refresh();  // at 0: a only
+  CHECK(reads() == std::vector<int>{2, 1, 1});
+  f.clock.advance(999ms);
+  f.refresh();
+  CHECK(reads() == std::vector<int>{2, 1, 1});
+  f.clock.advance(1ms);  // at 1 s: b
+  f.refresh();
+  CHECK(reads() == std::vector<int>{2, 2, 1});
+  f.clock.advance(800ms);  // at 1.8 s: c
+  f.refresh();
+  CHECK(reads() == std::vector<int>{2, 2, 2});
+  // Then every interval, each at its own phase: a at 2 s, b at 3 s, c at 3.8 s.
+  read_all();
+  f.clock.advance(200ms);
+  f.refresh();
+  CHECK(reads() == std::vector<int>{3, 2, 2});
+  read_all();
+  f.clock.advance(1s);
+  f.refresh();
+  CHECK(reads() == std::vector<int>{3, 3, 2});
+  f.clock.advance(800ms);
+  f.refresh();
+  CHECK(reads() == std::vector<int>{3, 3, 3});
+}
+
+TEST_CASE("kv_cache: after an outage the entries keep their phases", "[cache]") {
+  fixture f;  // refresh_interval 2 s, ttl 10 s, max_stale 30 s
+  f.phases = {0.25, 0.75};
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  f.vault.answer("/v1/kv/data/y", 200, kv2_body(R"({"password":"y"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  REQUIRE(f.get("kv/data/y").has_value());
+  f.vault.fail_all(vault::errc::unreachable);
+  for (int i = 0; i < 10; ++i) {  // 10 s of outage, a pass every second, both read
+    f.clock.advance(1s);
+    REQUIRE(f.get("kv/data/x").has_value());
+    REQUIRE(f.get("kv/data/y").has_value());
+    f.refresh();
+  }
+  f.vault.fail_all(std::nullopt);
+  // Read again (served stale: Vault failed this key a moment ago), so both are due for refresh.
+  REQUIRE(f.get("kv/data/y")->state == cache_state::stale);
+  const auto before_x = f.vault.requests(x_target);
+  const auto before_y = f.vault.requests("/v1/kv/data/y");
+  // Now at 10 s: x is due at 10.5 s, y at 11.5 s, not both at once.
+  f.clock.advance(500ms);
+  f.refresh();
+  CHECK(f.vault.requests(x_target) == before_x + 1);
+  CHECK(f.vault.requests("/v1/kv/data/y") == before_y);
+  f.clock.advance(1s);
+  f.refresh();
+  CHECK(f.vault.requests("/v1/kv/data/y") == before_y + 1);
 }

@@ -120,3 +120,28 @@ TEST_CASE("is_negative_fresh: until exactly negative_ttl after the fetch", "[cac
   CHECK_FALSE(is_negative_fresh(t0, t0 + 5s, config));
   CHECK_FALSE(is_negative_fresh(t0, t0 + 1h, config));
 }
+
+TEST_CASE("first_refresh_at: the random unit's point of the first interval", "[cache]") {
+  CHECK(first_refresh_at(t0, 60s, 0.0) == t0);
+  CHECK(first_refresh_at(t0, 60s, 0.5) == t0 + 30s);
+  CHECK(first_refresh_at(t0, 60s, 0.25) == t0 + 15s);
+  CHECK(first_refresh_at(t0, 60s, 1.0) < t0 + 60s);  // within the interval, end excluded
+  CHECK(first_refresh_at(t0, 60s, 7.0) < t0 + 60s);
+  CHECK(first_refresh_at(t0, 60s, -1.0) == t0);
+}
+
+TEST_CASE("next_refresh_at: one interval on, whole missed intervals skipped", "[cache]") {
+  CHECK(next_refresh_at(t0 + 15s, 60s, t0 + 15s) == t0 + 75s);
+  CHECK(next_refresh_at(t0 + 15s, 60s, t0 + 20s) == t0 + 75s);
+  CHECK(next_refresh_at(t0 + 15s, 60s, t0 + 75s) == t0 + 135s);    // due exactly now: the next
+  CHECK(next_refresh_at(t0 + 15s, 60s, t0 + 10min) == t0 + 615s);  // phase 15 s kept
+  CHECK(next_refresh_at(t0, 0s, t0 + 1s) == t0 + 1s);
+}
+
+TEST_CASE("refresh_tick: a 64th of the interval within 50 ms and 1 s", "[cache]") {
+  CHECK(refresh_tick(1min) == 937500us);
+  CHECK(refresh_tick(2min) == 1s);
+  CHECK(refresh_tick(32s) == 500ms);
+  CHECK(refresh_tick(2s) == 50ms);
+  CHECK(refresh_tick(1h) == 1s);
+}

@@ -1007,3 +1007,37 @@ TEST_CASE("beast_client: max_concurrent_requests holds the others until one is a
   CHECK(most_in_flight == 1);
   CHECK(client.stats().connections_opened == 1);  // one at a time: one connection is enough
 }
+
+TEST_CASE("beast_client: a 429 without Retry-After, or with 0, is retried after a backoff",
+          "[vault]") {
+  for (const char* retry_after : {"", "0", "soon"}) {
+    INFO("Retry-After \"" << retry_after << "\"");
+    net::io_context io;
+    scripted_server server{io};
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (*retry_after != '\0') headers.emplace_back("Retry-After", retry_after);
+    server.script({.action = scripted_reply::kind::answer,
+                   .status = 429,
+                   .body = R"({"errors":["rate limit quota exceeded"]})",
+                   .headers = headers,
+                   .delay = 0ms,
+                   .keep_alive = true});
+    core::manual_clock clock;
+    auto limits = fast_retries();
+    limits.retry_initial = 40ms;
+    vault::beast_client client{io.get_executor(), settings_for(server.address()), clock,
+                               no_jitter(), limits};
+    run(
+        io,
+        [&]() -> net::awaitable<void> {
+          const auto started = std::chrono::steady_clock::now();
+          const auto answer = co_await client.async_send(get("/v1/kv/x"));
+          CHECK(answer->status == 200);  // the retry got the default answer
+          CHECK(std::chrono::steady_clock::now() - started >= 40ms);  // not at once
+        },
+        &server);
+    CHECK(server.requests().size() == 2);
+    CHECK(client.stats().retries == 1);
+    CHECK(client.gate().stats().pauses == 0);
+  }
+}

@@ -40,6 +40,9 @@ TEST_CASE("classify_request: reads, writes, the token's requests and its renewal
         request_kind::token_renewal);
   CHECK(vault::classify_request(verb::post, "/v1/auth/token/renew-self?x=1") ==
         request_kind::token_renewal);
+  CHECK(vault::classify_request(verb::get, "/v1/sys/health") == request_kind::probe);
+  CHECK(vault::classify_request(verb::head, "/v1/sys/health?standbyok=true") ==
+        request_kind::probe);
   // A read of an auth path other than the token's own is a read like any other.
   CHECK(vault::classify_request(verb::get, "/v1/auth/approle/role/x") == request_kind::read);
 }

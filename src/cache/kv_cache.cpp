@@ -388,15 +388,12 @@ net::awaitable<void> kv_cache::refresh_once() {
       continue;
     }
     auto& entry = it->second;
-    const auto action = refresh_decision(entry.reads, now, config_);
-    if (action != refresh_action::drop && now < entry.refresh_at) {
-      it = next;  // not its turn yet: refreshes are spread over the interval
+    if (now < entry.refresh_at) {
+      it = next;  // not its turn yet: each entry is looked at once per interval, at its phase
       continue;
     }
-    if (action != refresh_action::drop) {
-      entry.refresh_at = next_refresh_at(entry.refresh_at, config_.refresh_interval, now);
-    }
-    switch (action) {
+    entry.refresh_at = next_refresh_at(entry.refresh_at, config_.refresh_interval, now);
+    switch (refresh_decision(entry.reads, now, config_)) {
       case refresh_action::drop:
         erase(it);
         ++stats_.drops;

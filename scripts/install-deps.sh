@@ -12,6 +12,9 @@ packages=(
   postgresql postgresql-client libpq-dev
   nginx-light wrk  # scripts/bench.sh, tests/e2e/test_faults.py
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # scripts/fuzz.sh (libFuzzer)
+  # scripts/package.sh and tests/package/test_package.sh (the .deb, its lintian run, the man
+  # page rendering, systemd-analyze verify on the unit)
+  dpkg-dev binutils lintian groff-base man-db init-system-helpers systemd
 )
 
 missing=()

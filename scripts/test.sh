@@ -14,6 +14,9 @@ cmake --build --preset asan -j "$(nproc)"
 # The release build as it ships: the container test checks its links, the benchmark below runs it.
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target vault-sidecar vault-dev-double
+# The Debian package from that release tree (issue 22): built, checked with lintian, extracted,
+# installed, upgraded, removed and purged (tests/package/test_package.sh).
+tests/package/test_package.sh
 # A throwaway PostgreSQL behind the Vault double's database mount (tests/support/README.md),
 # started after the build so it does not idle through it.
 pg_dir=$(mktemp -d)

@@ -361,14 +361,15 @@ class SystemdUnitTest(unittest.TestCase):
 
     @unittest.skipUnless(shutil.which("systemd-analyze"), "systemd-analyze is not installed")
     def test_systemd_analyze_verify_passes(self):
-        # The unit names /usr/local/bin/vault-sidecar, which verify requires to exist; a copy
-        # pointing at the built binary is verified instead, every other line unchanged.
+        # The unit names /usr/bin/vault-sidecar (where the .deb installs it), which verify requires
+        # to exist; a copy pointing at the built binary is verified instead, every other line
+        # unchanged.
         work = self.enterContext_tempdir()
         unit = read_text(self.UNIT)
-        self.assertIn("ExecStart=/usr/local/bin/vault-sidecar ", unit)
+        self.assertIn("ExecStart=/usr/bin/vault-sidecar ", unit)
         binary = os.path.abspath(shutil.which(SIDECAR_BIN) or SIDECAR_BIN)
         copy = os.path.join(work, "vault-sidecar.service")
-        write_ini(copy, unit.replace("ExecStart=/usr/local/bin/vault-sidecar ",
+        write_ini(copy, unit.replace("ExecStart=/usr/bin/vault-sidecar ",
                                      f"ExecStart={binary} "))
         done = subprocess.run(["systemd-analyze", "verify", copy], capture_output=True,
                               text=True, timeout=60)

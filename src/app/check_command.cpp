@@ -53,6 +53,44 @@ class ini_writer {
   std::string text_;
 };
 
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+// Who may read what: each [client.NAME] with the ids it resolved to, or the warning that
+// without one every local user reads everything allowed.
+void describe_clients(ini_writer& ini, const config::config& cfg) {
+  if (cfg.clients.empty()) {
+    ini.comment(cfg.listener.address.empty()
+                    ? "[client.*]: none; callers are limited by the unix socket's mode alone"
+                    : "WARNING: no [client.*] section and a TCP listener is on: any local user "
+                      "can read every path in [proxy] allow");
+    return;
+  }
+  ini.comment(
+      "clients, matched in this order by the caller's uid or groups (no match: 403 except "
+      "GET health and metrics)");
+  for (const auto& c : cfg.clients) {
+    const auto ids = [](const std::vector<std::uint32_t>& values) {
+      std::string out;
+      for (const auto v : values) out += (out.empty() ? "" : ", ") + std::to_string(v);
+      return out;
+    };
+    ini.section("client." + c.name);
+    ini.key("users", joined(c.users), c.uids.empty() ? "" : "uids " + ids(c.uids));
+    ini.key("groups", joined(c.groups),
+            c.gids.empty() ? ""
+                           : "gids " + ids(c.gids) + "; members' uids " +
+                                 (c.member_uids.empty() ? "none" : ids(c.member_uids)));
+    // 0 (no cap of its own) is no value the key takes: said in a note instead.
+    ini.key("allow", joined(c.allow),
+            c.max_connections == 0 ? "no max_connections of its own" : "");
+    if (c.max_connections != 0) ini.key("max_connections", std::to_string(c.max_connections));
+  }
+}
+
 }  // namespace
 
 std::string describe(const config::config& cfg, const config::env_lookup& env) {
@@ -161,12 +199,19 @@ std::string describe(const config::config& cfg, const config::env_lookup& env) {
     ini.section("template." + t.name);
     ini.key("source", t.source);
     ini.key("destination", t.destination);
-    ini.key("perms", mode(t.perms));
+    ini.key(
+        "perms", mode(t.perms),
+        (t.perms & 0027u) != 0 ? "WARNING: group-writable or world-accessible secrets file" : "");
     ini.key("command", t.command);
   }
 
   ini.section("security");
   ini.key("lock_memory", yes_no(cfg.security.lock_memory));
+
+  ini.section("audit");
+  ini.key("destination", cfg.audit.destination,
+          cfg.audit.destination == "off" ? "no audit trail" : "");
+  describe_clients(ini, cfg);
   return ini.take();
 }
 

@@ -1,5 +1,6 @@
 #include <sidecar/app/daemon.hpp>
 
+#include <sidecar/app/credential_files.hpp>
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/app/process_hygiene.hpp>
 #include <sidecar/app/reload_plan.hpp>
@@ -28,6 +29,10 @@ using namespace std::chrono_literals;
 std::shared_ptr<spdlog::logger> log() { return core::logger("app"); }
 
 auth::credentials read_credentials(const config::auth_config& auth) {
+  if (auto loose = check_credential_files(auth)) {
+    scrub_environment({"VAULT_ROLE_ID", "VAULT_SECRET_ID"});
+    throw startup_error{exit_code::bad_config, "refusing a loose credential file: " + *loose};
+  }
   auto loaded = auth::load_credentials(auth, auth::process_environment());
   scrub_environment({"VAULT_ROLE_ID", "VAULT_SECRET_ID"});
   if (!loaded) {
@@ -93,10 +98,17 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
                           .clock = clock_,
                           .gate = &vault_connection_->gate()},
       [this] { net::post(engine_, [this] { request_stop(exit_code::ok); }); });
+  auto audit = proxy::audit_log::open(config_.audit, registry_);
+  if (!audit) {
+    throw startup_error{exit_code::bad_config, "[audit] cannot open " + config_.audit.destination +
+                                                   ": " + audit.error().message()};
+  }
+  audit_ = std::move(*audit);
   server_ = std::make_unique<proxy::server>(
       io_.get_executor(), config_.listener, config_.proxy,
       proxy::listener_limits{.max_connections = config_.listener.max_connections}, *handler_,
-      registry_);
+      registry_, config_.clients, audit_.get());
+  handler_->set_client_counts([this] { return server_->client_counts(); });
   if (pattern_three(config_)) {
     supervisor_ = std::make_unique<supervisor::supervisor>(engine_, config_);
     cache_->on_change([this](const std::string& key, const nlohmann::json& data) {
@@ -310,6 +322,8 @@ void sidecar_daemon::reload() {
     for (const auto& problem : reloaded.error()) log()->error("SIGHUP: {}", problem.to_string());
     return;
   }
+  // logrotate moved the audit file away and sends SIGHUP: the next lines go to a new file.
+  if (audit_) audit_->reopen();
   const auto plan = plan_reload(live_, *reloaded);
   // Everything applied here lives on this strand (cache) or is safe from any thread (logging,
   // the listener's policy), and none of it touches the token: no new login.
@@ -324,8 +338,10 @@ void sidecar_daemon::reload() {
     live_.cache = reloaded->cache;
   }
   if (plan.request_policy) {
-    server_->apply_policy(reloaded->proxy, reloaded->listener.require_request_header);
+    server_->apply_policy(reloaded->proxy, reloaded->listener.require_request_header,
+                          reloaded->clients);
     live_.proxy = reloaded->proxy;
+    live_.clients = reloaded->clients;
     live_.listener.require_request_header = reloaded->listener.require_request_header;
   }
   if (plan.changes_nothing()) {

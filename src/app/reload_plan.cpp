@@ -1,5 +1,6 @@
 #include <sidecar/app/reload_plan.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -68,6 +69,45 @@ void compare_templates(const std::vector<config::template_config>& running,
   }
 }
 
+// [client.NAME]: an added or removed client is one key, a changed one names its keys. Every
+// change is live (the listener's policy); the resolved ids follow from users and groups.
+bool compare_clients(const std::vector<config::client_config>& running,
+                     const std::vector<config::client_config>& reread,
+                     std::vector<std::string>& into) {
+  const auto before_size = into.size();
+  std::set<std::string> names;
+  for (const auto& c : running) names.insert(c.name);
+  for (const auto& c : reread) names.insert(c.name);
+  const auto find = [](const auto& clients, const std::string& name) {
+    const auto at = std::find_if(clients.begin(), clients.end(),
+                                 [&](const config::client_config& c) { return c.name == name; });
+    return at == clients.end() ? nullptr : &*at;
+  };
+  for (const auto& name : names) {
+    const auto* a = find(running, name);
+    const auto* b = find(reread, name);
+    const auto prefix = "client." + name;
+    if (a == nullptr || b == nullptr) {
+      into.push_back(prefix);
+      continue;
+    }
+    const auto size_here = into.size();
+    key_diff diff{into};
+    diff.compare(a->users, b->users, prefix + ".users");
+    diff.compare(a->groups, b->groups, prefix + ".groups");
+    diff.compare(a->allow, b->allow, prefix + ".allow");
+    diff.compare(a->max_connections, b->max_connections, prefix + ".max_connections");
+    // Same names, other ids (the user database changed) or a moved section: still a new policy.
+    if (into.size() == size_here &&
+        (a->uids != b->uids || a->gids != b->gids || a->member_uids != b->member_uids)) {
+      into.push_back(prefix);
+    }
+  }
+  // File order decides the first match: a reordering alone is a change too.
+  if (into.size() == before_size && running != reread) into.push_back("client order");
+  return into.size() != before_size;
+}
+
 }  // namespace
 
 reload_plan plan_reload(const config::config& running, const config::config& reread) {
@@ -117,6 +157,8 @@ reload_plan plan_reload(const config::config& running, const config::config& rer
   plan.request_policy |= live.compare(running.proxy.allow, reread.proxy.allow, "proxy.allow");
   plan.request_policy |= live.compare(running.proxy.forward_writes, reread.proxy.forward_writes,
                                       "proxy.forward_writes");
+  plan.request_policy |= compare_clients(running.clients, reread.clients, plan.applied);
+  restart.compare(running.audit.destination, reread.audit.destination, "audit.destination");
 
   const auto& c0 = running.cache;
   const auto& c1 = reread.cache;

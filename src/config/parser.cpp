@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <grp.h>
 #include <limits>
 #include <map>
 #include <memory>
+#include <pwd.h>
 #include <set>
 #include <sys/un.h>
+#include <unistd.h>
 #include <utility>
 
 namespace sidecar::config {
@@ -186,6 +189,89 @@ setter hook_command(std::string& out) {
   };
 }
 
+// [audit] destination: a relative path would depend on the daemon's working directory.
+setter audit_destination(std::string& out) {
+  return [&out](std::string_view value) -> reason {
+    if (value != "off" && value != "stderr" && !value.starts_with('/')) {
+      return "expected off, stderr or an absolute file path, not " + quoted(value);
+    }
+    out = std::string{value};
+    return std::nullopt;
+  };
+}
+
+setter list(std::vector<std::string>& out) {
+  return [&out](std::string_view value) { return store(parse_list(value), out); };
+}
+
+// A uid or gid written as a number; (uid_t)-1 means "no id" to the kernel and is refused.
+std::optional<std::uint32_t> numeric_id(std::string_view text) {
+  const auto value = parse_whole(text, 0, std::numeric_limits<std::uint32_t>::max() - 1);
+  if (!value) return std::nullopt;
+  return static_cast<std::uint32_t>(*value);
+}
+
+// A user name or uid to a uid. A number is taken as it is (a container may run uids that have
+// no name); a name must be known to the user database.
+std::optional<std::uint32_t> resolve_user(const std::string& user) {
+  if (auto id = numeric_id(user)) return id;
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
+    return std::nullopt;
+  }
+  return found->pw_uid;
+}
+
+std::optional<std::uint32_t> resolve_group(const std::string& group) {
+  if (auto id = numeric_id(group)) return id;
+  ::group entry{};
+  ::group* found = nullptr;
+  std::vector<char> buffer(65536);
+  if (::getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
+    return std::nullopt;
+  }
+  return found->gr_gid;
+}
+
+// Every user of the user database whose primary or supplementary groups (getgrouplist, as
+// login would set them) include one of `gids`. Done once at load: on loopback TCP the kernel
+// tells only the peer's uid, and a caller's groups are then known from its uid alone.
+std::vector<std::uint32_t> members_of(const std::vector<std::uint32_t>& gids) {
+  std::vector<std::uint32_t> members;
+  if (gids.empty()) return members;
+  const auto wanted = [&](gid_t gid) {
+    return std::find(gids.begin(), gids.end(), gid) != gids.end();
+  };
+  ::setpwent();
+  while (const passwd* user = ::getpwent()) {
+    bool member = wanted(user->pw_gid);
+    if (!member) {
+      int count = 64;
+      std::vector<gid_t> groups(static_cast<std::size_t>(count));
+      if (::getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) < 0) {
+        groups.resize(static_cast<std::size_t>(count));
+        (void)::getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count);
+      }
+      groups.resize(static_cast<std::size_t>(std::max(count, 0)));
+      member = std::any_of(groups.begin(), groups.end(), wanted);
+    }
+    if (member) members.push_back(user->pw_uid);
+  }
+  ::endpwent();
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  return members;
+}
+
+// Whether every path `inner` matches is matched by `outer` (both proxy.allow patterns).
+bool pattern_within(std::string_view inner, std::string_view outer) {
+  if (!outer.ends_with('*')) return inner == outer;
+  const auto stem = inner.ends_with('*') ? inner.substr(0, inner.size() - 1) : inner;
+  return stem.starts_with(outer.substr(0, outer.size() - 1));
+}
+
 std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
   if (name == "vault") {
     auto& v = cfg.vault;
@@ -260,6 +346,7 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
                      {"restart_grace", positive_duration(e.restart_grace)}};
   }
   if (name == "security") return key_table{{"lock_memory", flag(cfg.security.lock_memory)}};
+  if (name == "audit") return key_table{{"destination", audit_destination(cfg.audit.destination)}};
   return std::nullopt;
 }
 
@@ -280,6 +367,7 @@ bool is_name(std::string_view text, std::string_view extra) {
 }
 
 constexpr std::string_view template_prefix = "template.";
+constexpr std::string_view client_prefix = "client.";
 
 /// One parse: the config being filled, the problems found so far and where each key was set.
 class reading {
@@ -295,6 +383,7 @@ class reading {
     apply_environment();
     check_references();
     check_whole();
+    check_clients();
     if (problems_.empty()) return std::move(cfg_);
     sort_problems(problems_);
     return std::move(problems_);
@@ -309,13 +398,14 @@ class reading {
     if (section.name == "secrets") return read_secrets(section);
     if (section.name == "env") return read_env(section);
     if (section.name.starts_with(template_prefix)) return read_template(section);
+    if (section.name.starts_with(client_prefix)) return read_client(section);
     if (section.name == "exec") exec_line_ = section.line;
     if (auto keys = fixed_section(section.name, cfg_))
       return read_keys(section, section.name, *keys);
     add(section.line, section.name,
         "unknown section [" + section.name +
             "] (known: vault, auth, listener, proxy, cache, database, log, exec, secrets, env, "
-            "template.NAME, security)");
+            "template.NAME, security, audit, client.NAME)");
   }
 
   void read_keys(const ini_section& section, const std::string& prefix, const key_table& keys) {
@@ -392,6 +482,66 @@ class reading {
     cfg_.templates.push_back(std::move(t));
   }
 
+  void read_client(const ini_section& section) {
+    const auto name = std::string_view{section.name}.substr(client_prefix.size());
+    if (!is_name(name, "-")) {
+      add(section.line, section.name,
+          "invalid client name in [client.NAME] (letters, digits, _ and -)");
+      return;
+    }
+    client_config c;
+    c.name = std::string{name};
+    read_keys(section, section.name,
+              key_table{{"users", list(c.users)},
+                        {"groups", list(c.groups)},
+                        {"allow", allow_patterns(c.allow)},
+                        {"max_connections", count(c.max_connections)}});
+    const auto line_of = [&](const std::string& key) {
+      const auto found = lines_.find(section.name + '.' + key);
+      return found == lines_.end() ? section.line : found->second;
+    };
+    for (const auto& user : c.users) {
+      if (auto uid = resolve_user(user)) {
+        c.uids.push_back(*uid);
+      } else {
+        add(line_of("users"), section.name + ".users", "unknown user " + quoted(user));
+      }
+    }
+    for (const auto& group : c.groups) {
+      if (auto gid = resolve_group(group)) {
+        c.gids.push_back(*gid);
+      } else {
+        add(line_of("groups"), section.name + ".groups", "unknown group " + quoted(group));
+      }
+    }
+    c.member_uids = members_of(c.gids);
+    if (c.users.empty() && c.groups.empty()) {
+      add(section.line, section.name, "matches no caller: set users, groups or both");
+    }
+    if (c.allow.empty()) {
+      add(line_of("allow"), section.name + ".allow",
+          lines_.contains(section.name + ".allow") ? "must not be empty"
+                                                   : "missing: the paths this client may read");
+    }
+    cfg_.clients.push_back(std::move(c));
+  }
+
+  // [proxy] allow stays the outer bound, wherever in the file it is set.
+  void check_clients() {
+    for (const auto& c : cfg_.clients) {
+      const auto subject = "client." + c.name + ".allow";
+      for (const auto& pattern : c.allow) {
+        const bool inside =
+            std::any_of(cfg_.proxy.allow.begin(), cfg_.proxy.allow.end(),
+                        [&](const std::string& outer) { return pattern_within(pattern, outer); });
+        if (!inside) {
+          add(lines_[subject], subject,
+              "pattern " + quoted(pattern) + " is not inside [proxy] allow");
+        }
+      }
+    }
+  }
+
   void apply_environment() {
     auto& v = cfg_.vault;
     const std::pair<std::string_view, std::string*> paths[] = {
@@ -447,6 +597,10 @@ class reading {
   }
 
   void check_whole() {
+    // A unix socket alone means "only the socket": TCP would open the door it closes.
+    if (!cfg_.listener.unix_socket.empty() && !lines_.contains("listener.address")) {
+      cfg_.listener.address.clear();
+    }
     const auto& l = cfg_.listener;
     if (l.address.empty() && l.unix_socket.empty() && cfg_.exec.command.empty()) {
       add(0, "listener",

@@ -228,14 +228,16 @@ string_response forwarding_handler::health() {
     upstream = parts_.gate->state(now);
     upstream_stats = parts_.gate->stats();
   }
-  const auto report = make_health_report({.started = started_,
-                                          .token = parts_.tokens.stats(),
-                                          .cache = parts_.cache.snapshot(),
-                                          .leases = parts_.leases.snapshot(),
-                                          .now = now,
-                                          .upstream = upstream,
-                                          .upstream_stats = upstream_stats,
-                                          .wall_now = parts_.clock.wall_now()});
+  const auto report = make_health_report(
+      {.started = started_,
+       .token = parts_.tokens.stats(),
+       .cache = parts_.cache.snapshot(),
+       .leases = parts_.leases.snapshot(),
+       .now = now,
+       .clients = client_counts_ ? client_counts_() : std::vector<client_requests>{},
+       .upstream = upstream,
+       .upstream_stats = upstream_stats,
+       .wall_now = parts_.clock.wall_now()});
   return json_answer(report.status, report.body);
 }
 

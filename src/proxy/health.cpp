@@ -88,6 +88,12 @@ health_report make_health_report(const health_inputs& in) {
         {"oldest_age_seconds", in.cache.oldest_age_seconds}}},
       {"leases", std::move(leases)},
   };
+  if (!in.clients.empty()) {
+    auto& clients = body["clients"] = nlohmann::json::object();
+    for (const auto& c : in.clients) {
+      clients[c.name] = {{"requests", c.requests}, {"refusals", c.refusals}};
+    }
+  }
   if (in.upstream) body["upstream"] = upstream_json(in);
   const bool serving = status == "ok" || status == "degraded";
   return {.status = serving ? 200U : 503U, .body = body.dump()};

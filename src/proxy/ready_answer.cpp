@@ -37,6 +37,19 @@ void ready_answer::add_field(std::string_view name, std::string_view value) {
   extra_size_ += size;
 }
 
+std::string_view ready_answer::added_field(std::string_view name) const noexcept {
+  std::string_view lines{extra_.data(), extra_size_};
+  while (!lines.empty()) {
+    const auto end = lines.find("\r\n");
+    const auto line = lines.substr(0, end);
+    lines.remove_prefix(end + 2);
+    if (line.size() > name.size() + 1 && line.starts_with(name) && line[name.size()] == ':') {
+      return line.substr(name.size() + 2);
+    }
+  }
+  return {};
+}
+
 void ready_answer::serialise_head(std::string& out, unsigned version, bool keep_alive) const {
   out.clear();
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -50,6 +63,8 @@ void ready_answer::serialise_head(std::string& out, unsigned version, bool keep_
   // when it does; the other two cases need no Connection line.
   if (version == 11 && !keep_alive) out += "Connection: close\r\n";
   if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
+  // As the session sets it on every Beast answer: nothing the sidecar serves may be stored.
+  out += "Cache-Control: no-store\r\n";
   out += "Content-Length: ";
   append_number(out, body_.size());
   out += "\r\n\r\n";

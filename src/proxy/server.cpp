@@ -2,6 +2,7 @@
 #include <sidecar/proxy/errc.hpp>
 #include <sidecar/proxy/server.hpp>
 
+#include <sidecar/proxy/client_access.hpp>
 #include <sidecar/proxy/listen_address.hpp>
 #include <sidecar/proxy/session.hpp>
 
@@ -11,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <type_traits>
 #include <unistd.h>
 #include <vector>
 
@@ -49,26 +51,44 @@ void log_session_end(std::exception_ptr failure) {
 
 server::server(net::any_io_executor executor, config::listener_config listener,
                config::proxy_config proxy, listener_limits limits, request_handler& handler,
-               metrics::registry& registry)
+               metrics::registry& registry, std::vector<config::client_config> clients,
+               audit_log* audit)
     : executor_(executor),
       strand_(net::make_strand(executor)),
       listener_(std::move(listener)),
-      policy_(std::make_shared<const request_policy>(
-          request_policy{.proxy = std::move(proxy), .listener = listener_})),
+      policy_(std::make_shared<const request_policy>(request_policy{
+          .proxy = std::move(proxy), .listener = listener_, .clients = std::move(clients)})),
       limits_(limits),
       handler_(handler),
       stats_(registry),
+      audit_(audit),
       tcp_acceptor_(strand_),
       unix_acceptor_(strand_),
       grace_timer_(strand_) {}
 
 server::~server() { remove_socket_file(); }
 
-void server::apply_policy(config::proxy_config proxy, bool require_request_header) {
+void server::apply_policy(config::proxy_config proxy, bool require_request_header,
+                          std::vector<config::client_config> clients) {
   auto listener = listener_;
   listener.require_request_header = require_request_header;
-  policy_.store(std::make_shared<const request_policy>(
-      request_policy{.proxy = std::move(proxy), .listener = std::move(listener)}));
+  policy_.store(std::make_shared<const request_policy>(request_policy{
+      .proxy = std::move(proxy), .listener = std::move(listener), .clients = std::move(clients)}));
+}
+
+std::vector<client_requests> server::client_counts() {
+  const auto policy = policy_.load();
+  std::vector<client_requests> counts;
+  if (policy->clients.empty()) return counts;
+  const auto add = [&](std::string_view name) {
+    const auto counters = stats_.for_client(name);
+    counts.push_back(client_requests{.name = std::string{name},
+                                     .requests = counters.requests->value(),
+                                     .refusals = counters.refusals->value()});
+  };
+  for (const auto& c : policy->clients) add(c.name);
+  add("-");
+  return counts;
 }
 
 result<void> server::start() {
@@ -183,20 +203,45 @@ net::awaitable<void> server::accept_loop(Acceptor& acceptor) {
   }
 }
 
+template <class Session>
+bool server::client_full(Session& connection, std::string& counted) {
+  const auto policy = policy_.load();
+  if (policy->clients.empty()) return false;
+  // Looked up here, once, before the session runs: the session keeps it for its requests.
+  const auto client = match_client(policy->clients, connection.peer());
+  if (!client) return false;  // refused per request, except the probes
+  const auto& matched = policy->clients[*client];
+  const std::lock_guard lock{sessions_mutex_};
+  auto& open = client_connections_[matched.name];
+  if (matched.max_connections != 0 && open >= matched.max_connections) {
+    stats_.client_connection_refused(matched.name);
+    return true;
+  }
+  ++open;
+  counted = matched.name;
+  return false;
+}
+
 template <class Protocol>
 void server::launch(typename Protocol::socket socket) {
-  if (open_connections_.load() >= limits_.max_connections) {
+  constexpr std::size_t listener = std::is_same_v<Protocol, tcp> ? 0 : 1;
+  if (open_connections_[listener].load() >= limits_.max_connections) {
     stats_.connections_refused.inc();
     error_code ignored;
     socket.close(ignored);
     return;
   }
-  ++open_connections_;
+
+  const session_context context{limits_, policy_, handler_, stats_, audit_};
+  auto connection = std::make_shared<session<Protocol>>(std::move(socket), context);
+  std::string client;
+  if (client_full(*connection, client)) {
+    stats_.connections_refused.inc();
+    return;  // the session was never run: destroying it closes the socket
+  }
+  ++open_connections_[listener];
   stats_.connections_accepted.inc();
   stats_.open_connections.inc();
-
-  const session_context context{limits_, policy_, handler_, stats_};
-  auto connection = std::make_shared<session<Protocol>>(std::move(socket), context);
   std::uint64_t id = 0;
   {
     const std::lock_guard lock{sessions_mutex_};
@@ -209,7 +254,9 @@ void server::launch(typename Protocol::socket socket) {
                                          .close_now =
                                              [weak] {
                                                if (auto s = weak.lock()) s->close_now();
-                                             }});
+                                             },
+                                         .listener = listener,
+                                         .client = std::move(client)});
   }
   auto executor = connection->executor();
   auto slot = connection->cancellation_slot();
@@ -224,12 +271,17 @@ void server::launch(typename Protocol::socket socket) {
 
 void server::session_ended(std::uint64_t id) {
   bool last = false;
+  std::size_t listener = 0;
   {
     const std::lock_guard lock{sessions_mutex_};
-    sessions_.erase(id);
+    if (const auto ended = sessions_.find(id); ended != sessions_.end()) {
+      listener = ended->second.listener;
+      if (!ended->second.client.empty()) --client_connections_[ended->second.client];
+      sessions_.erase(ended);
+    }
     last = sessions_.empty();
   }
-  --open_connections_;
+  --open_connections_[listener];
   stats_.open_connections.dec();
   if (last && stopping_) {
     net::post(strand_, [this] { grace_timer_.cancel(); });

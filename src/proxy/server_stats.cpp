@@ -42,6 +42,24 @@ metrics::counter& server_stats::requests(route_class kind, unsigned status) {
   return *cached;
 }
 
+server_stats::client_counters server_stats::for_client(std::string_view client) {
+  const metrics::label_set labels{{"client", std::string{client}}};
+  return client_counters{
+      .requests = &registry_.make_counter(
+          "client_requests_total", "Requests per [client.NAME] (\"-\": matching none).", labels),
+      .refusals = &registry_.make_counter(
+          "client_refusals_total", "Requests refused per [client.NAME] (\"-\": matching none).",
+          labels)};
+}
+
+void server_stats::client_connection_refused(std::string_view client) {
+  registry_
+      .make_counter("client_connections_refused_total",
+                    "Connections closed at once because the client's max_connections were open.",
+                    {{"client", std::string{client}}})
+      .inc();
+}
+
 void server_stats::request_done(route_class kind, unsigned status,
                                 std::chrono::nanoseconds elapsed) {
   requests(kind, status).inc();

@@ -1,5 +1,7 @@
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/secret_string.hpp>
+#include <sidecar/proxy/browser_guard.hpp>
+#include <sidecar/proxy/client_access.hpp>
 #include <sidecar/proxy/error_response.hpp>
 #include <sidecar/proxy/router.hpp>
 #include <sidecar/proxy/session.hpp>
@@ -17,6 +19,7 @@
 #include <array>
 #include <chrono>
 #include <optional>
+#include <type_traits>
 #include <variant>
 
 namespace sidecar::proxy {
@@ -41,6 +44,38 @@ double milliseconds_since(std::chrono::steady_clock::time_point started) noexcep
       .count();
 }
 
+// A header's first value, nullopt when absent; a second one sets `repeated`.
+std::optional<std::string_view> single(const string_request& request, std::string_view name,
+                                       bool& repeated) {
+  const auto [first, last] = request.equal_range(name);
+  if (first == last) return std::nullopt;
+  if (std::next(first) != last) repeated = true;
+  return std::string_view{first->value()};
+}
+
+browser_signals signals_of(const string_request& request) {
+  bool repeated = false;
+  auto host = single(request, "Host", repeated);
+  auto origin = single(request, "Origin", repeated);
+  auto sec_fetch_site = single(request, "Sec-Fetch-Site", repeated);
+  return browser_signals{.method = request.method_string(),
+                         .version = request.version(),
+                         .host = host,
+                         .origin = origin,
+                         .sec_fetch_site = sec_fetch_site,
+                         .repeated = repeated};
+}
+
+route_decision refused_before_routing(const guard_refusal& refusal) {
+  return route_decision{.kind = route_class::deny,
+                        .target = {},
+                        .upstream_target = {},
+                        .list = false,
+                        .status = refusal.status,
+                        .reason = std::string{refusal.reason},
+                        .allow = refusal.allow};
+}
+
 }  // namespace
 
 template <class Protocol>
@@ -49,6 +84,33 @@ session<Protocol>::session(socket_type socket, const session_context& context)
   // A ready answer is first offered with a plain send; the socket must not block it.
   error_code ignored;
   socket_.non_blocking(true, ignored);
+}
+
+template <class Protocol>
+const peer_identity& session<Protocol>::peer() {
+  if (!peer_) {
+    if constexpr (std::is_same_v<Protocol, tcp>) {
+      error_code local_ec;
+      error_code remote_ec;
+      const auto local = socket_.local_endpoint(local_ec);
+      const auto remote = socket_.remote_endpoint(remote_ec);
+      peer_ = local_ec || remote_ec ? peer_identity{} : tcp_peer_identity(local, remote);
+    } else {
+      peer_ = unix_peer_identity(socket_.native_handle());
+    }
+  }
+  return *peer_;
+}
+
+template <class Protocol>
+void session<Protocol>::match_client_of(const std::shared_ptr<const request_policy>& policy) {
+  if (client_policy_ == policy) return;
+  client_policy_ = policy;
+  client_ = policy->clients.empty() ? std::nullopt : match_client(policy->clients, peer());
+  client_counters_ = policy->clients.empty()
+                         ? server_stats::client_counters{nullptr, nullptr}
+                         : context_.stats.for_client(client_ ? policy->clients[*client_].name
+                                                             : std::string_view{"-"});
 }
 
 template <class Protocol>
@@ -67,6 +129,27 @@ void session<Protocol>::close_now() {
     self->cancel_.emit(net::cancellation_type::terminal);
     self->close_socket();
   });
+}
+
+template <class Protocol>
+void session<Protocol>::audit(std::string_view method, const route_decision* decision,
+                              unsigned status, std::string_view cache) {
+  if (context_.audit == nullptr) return;
+  constexpr bool unix_socket = !std::is_same_v<Protocol, tcp>;
+  const bool refused = decision == nullptr || !decision->allowed();
+  context_.audit->write(audit_record{
+      .time = std::chrono::system_clock::now(),
+      .listener = unix_socket ? "unix" : "tcp",
+      .peer = peer(),
+      .client = client_ && client_policy_ ? std::string_view{client_policy_->clients[*client_].name}
+                                          : std::string_view{},
+      .method = method,
+      .path = decision != nullptr ? std::string_view{decision->target.path} : std::string_view{},
+      .status = status,
+      .cache = cache,
+      .upstream_ms = std::chrono::duration<double, std::milli>(waited_).count(),
+      .reason = refused && decision != nullptr ? std::string_view{decision->reason}
+                                               : std::string_view{}});
 }
 
 template <class Protocol>
@@ -130,12 +213,16 @@ net::awaitable<bool> session<Protocol>::async_write_answer(
                  decision.target.path, ready->status(), to_string(kind),
                  milliseconds_since(started));
     }
+    audit(request.method_string(), &decision, ready->status(), ready->added_field("X-Cache"));
     co_return written&& keep_alive;
   }
 
   auto& response = std::get<string_response>(answer);
   response.version(request.version());
   response.keep_alive(keep_alive);
+  // Every answer may carry a secret or say something about one: no browser or intermediate
+  // keeps it. Set here, where every Beast answer is finished; ready_answer writes the same line.
+  response.set(http::field::cache_control, "no-store");
   const auto status = response.result_int();
   if (status < 200 || status == 204 || status == 304) {
     // No body, and no Content-Length either (RFC 9110 §8.6); prepare_payload would add
@@ -150,6 +237,7 @@ net::awaitable<bool> session<Protocol>::async_write_answer(
   context_.stats.request_done(kind, status, std::chrono::steady_clock::now() - started);
   const bool written = co_await async_write(response, head);
   core::cleanse(response.body());
+  audit(request.method_string(), &decision, status, response["X-Cache"]);
   if (log->should_log(spdlog::level::debug)) {
     log->debug("request {} {} -> {} ({}, {:.1f} ms)", request.method_string(), decision.target.path,
                status, to_string(kind), milliseconds_since(started));
@@ -170,6 +258,17 @@ net::awaitable<void> session<Protocol>::async_refuse_and_close(unsigned status,
   // Refused before routing (no method or path worth trusting): the status and the reason.
   request_log()->debug("request refused -> {} ({}, {:.1f} ms): {}", status,
                        to_string(route_class::deny), milliseconds_since(started), message);
+  if (context_.audit != nullptr) {
+    const route_decision refusal{.kind = route_class::deny,
+                                 .target = {},
+                                 .upstream_target = {},
+                                 .list = false,
+                                 .status = status,
+                                 .reason = std::string{message},
+                                 .allow = {}};
+    waited_ = {};
+    audit("-", &refusal, status, {});
+  }
   if (!written) co_return;
   // The client may still be sending the request we refused; read and drop it for a while so
   // our close does not turn into a reset that destroys the answer before it is read.
@@ -260,15 +359,25 @@ const route_decision& session<Protocol>::route(const string_request& request) {
   const std::string_view target = request.target();
   const std::string_view marker = request["X-Vault-Request"];
   auto& last = last_route_;
-  // Routing is a pure function of these four: a client asking again for what it just asked
-  // (an app polling its secret) skips normalising and routing, and their allocations.
+  match_client_of(policy);
+  // Before routing, on every route: a refused browser request is not even normalised.
+  constexpr bool unix_socket = !std::is_same_v<Protocol, tcp>;
+  if (const auto refusal = check_browser_guards(signals_of(request), unix_socket)) {
+    last.policy.reset();  // not a routing the next request could reuse
+    last.decision = refused_before_routing(*refusal);
+    return last.decision;
+  }
+  // Routing is a pure function of these four (and of the connection's peer, fixed): a client
+  // asking again for what it just asked (an app polling its secret) skips normalising and
+  // routing, and their allocations.
   if (last.policy == policy && last.method == method && last.target == target &&
       last.request_header == marker) {
     return last.decision;
   }
-  last.decision =
+  last.decision = check_client_access(
       check_request_header(route_request(method, target, policy->proxy, policy->listener), method,
-                           marker, policy->listener.require_request_header);
+                           marker, policy->listener.require_request_header),
+      policy->clients, client_, policy->clients.empty() ? peer_identity{} : peer());
   last.policy = std::move(policy);  // held, so a later snapshot cannot reuse its address
   last.method.assign(method);
   last.target.assign(target);
@@ -295,14 +404,21 @@ net::awaitable<void> session<Protocol>::run() {
     const auto started = std::chrono::steady_clock::now();
 
     const route_decision& decision = route(request);
+    if (client_counters_.requests != nullptr) {
+      client_counters_.requests->inc();
+      if (!decision.allowed()) client_counters_.refusals->inc();
+    }
     // Built in place, never default-constructed first: a hit then moves no Beast message.
     std::optional<handler_answer> answer;
+    waited_ = {};
     if (!decision.allowed()) {
       auto refusal = error_response(decision.status, decision.reason);
       if (!decision.allow.empty()) refusal.set(http::field::allow, decision.allow);
       answer.emplace(std::move(refusal));
     } else if (answer = context_.handler.try_answer_at_once(request, decision); !answer) {
+      const auto asked = std::chrono::steady_clock::now();
       auto handled = co_await context_.handler.async_handle(request, decision);
+      waited_ = std::chrono::steady_clock::now() - asked;
       answer.emplace(std::move(handled));
     }
     core::cleanse(request.body());  // a write's body may hold a secret

@@ -354,7 +354,8 @@ class SystemdUnitTest(unittest.TestCase):
         for line in ("Type=notify", "WatchdogSec=", "NoNewPrivileges=yes", "ProtectSystem=strict",
                      "ProtectHome=yes", "PrivateTmp=yes", "RuntimeDirectory=vault-sidecar",
                      "LoadCredential=secret_id:", "LimitCORE=0", "MemoryDenyWriteExecute=yes",
-                     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "CapabilityBoundingSet=",
+                     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+                     "CapabilityBoundingSet=",
                      "SystemCallFilter=@system-service", "Restart=on-failure",
                      "RestartPreventExitStatus=77 78"):
             self.assertRegex(unit, r"(?m)^" + re.escape(line), line)

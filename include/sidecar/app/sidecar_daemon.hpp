@@ -9,6 +9,7 @@
 #include <sidecar/core/stop_watchdog.hpp>
 #include <sidecar/lease/lease_store.hpp>
 #include <sidecar/metrics/registry.hpp>
+#include <sidecar/proxy/audit_log.hpp>
 #include <sidecar/proxy/forwarding_handler.hpp>
 #include <sidecar/proxy/server.hpp>
 #include <sidecar/supervisor/supervisor.hpp>
@@ -96,6 +97,7 @@ class sidecar_daemon final {
   lease::lease_stats lease_stats_;
   std::unique_ptr<lease::lease_store> leases_;
   std::unique_ptr<proxy::forwarding_handler> handler_;
+  std::unique_ptr<proxy::audit_log> audit_;  ///< [audit]; null when off; outlives server_
   std::unique_ptr<proxy::server> server_;
   std::unique_ptr<supervisor::supervisor> supervisor_;  ///< pattern 3, when configured
   net::signal_set signals_;

@@ -4,6 +4,7 @@
 #include <sidecar/core/log.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -106,6 +107,28 @@ struct template_config {
   std::string command;  ///< optional, run after the file changed
 };
 
+/// [client.NAME]: who may read what once any client is configured (caller identity from the
+/// kernel: SO_PEERCRED on the unix socket, the peer socket's owner on loopback TCP).
+struct client_config {
+  std::string name;                 ///< NAME of [client.NAME]; sections keep file order
+  std::vector<std::string> users;   ///< as written: user names or uids
+  std::vector<std::string> groups;  ///< as written: group names or gids
+  std::vector<std::string> allow;   ///< patterns, each inside proxy.allow
+  std::size_t max_connections = 0;  ///< this client's open connections at most; 0 = no own cap
+  // Resolved by config::load from the user and group databases, so matching a caller never
+  // calls NSS on the request path:
+  std::vector<std::uint32_t> uids;  ///< of `users`
+  std::vector<std::uint32_t> gids;  ///< of `groups`
+  std::vector<std::uint32_t>
+      member_uids;  ///< users whose primary or supplementary group is in gids
+
+  friend bool operator==(const client_config&, const client_config&) = default;
+};
+
+struct audit_config {
+  std::string destination = "off";  ///< off | stderr | absolute file path
+};
+
 struct security_config {
   bool lock_memory = false;  ///< mlockall
 };
@@ -126,6 +149,8 @@ struct config {
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<template_config> templates;
   security_config security;
+  std::vector<client_config> clients;  ///< [client.NAME] sections in file order
+  audit_config audit;
 };
 
 }  // namespace sidecar::config

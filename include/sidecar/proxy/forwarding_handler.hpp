@@ -6,6 +6,7 @@
 #include <sidecar/lease/lease_store.hpp>
 #include <sidecar/metrics/registry.hpp>
 #include <sidecar/proxy/engine_metrics.hpp>
+#include <sidecar/proxy/health.hpp>
 #include <sidecar/proxy/request_handler.hpp>
 #include <sidecar/vault/client.hpp>
 #include <sidecar/vault/upstream_gate.hpp>
@@ -53,6 +54,11 @@ class forwarding_handler final : public request_handler {
   /// Health reports ready from now on: logged in and the [secrets] fetched at start-up.
   void mark_started() noexcept { started_ = true; }
 
+  /// Where health gets the per-client request counts (the listener keeps them); before start.
+  void set_client_counts(std::function<std::vector<client_requests>()> counts) {
+    client_counts_ = std::move(counts);
+  }
+
  private:
   net::awaitable<handler_answer> handle_on_engine(const string_request& request,
                                                   const route_decision& decision);
@@ -75,6 +81,7 @@ class forwarding_handler final : public request_handler {
   std::function<void()> request_quit_;
   engine_metrics engine_metrics_;
   bool started_ = false;
+  std::function<std::vector<client_requests>()> client_counts_;
 };
 
 }  // namespace sidecar::proxy

@@ -6,6 +6,7 @@
 #include <sidecar/lease/lease_store.hpp>
 #include <sidecar/vault/upstream_gate.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,12 +15,20 @@ namespace sidecar::proxy {
 
 /// Everything `GET /sidecar/v1/health` reports, gathered on the io thread. No secret values:
 /// the token appears only as its state and times.
+/// Requests and refusals of one [client.NAME] ("-": callers matching none). Counts only.
+struct client_requests {
+  std::string name;
+  std::uint64_t requests = 0;
+  std::uint64_t refusals = 0;
+};
+
 struct health_inputs {
   bool started = false;  ///< logged in and the start-up fetches of [secrets] are done
   auth::token_stats token;
   cache::cache_snapshot cache;
   std::vector<lease::path_status> leases;
   core::time_point now;
+  std::vector<client_requests> clients;  ///< empty without [client.*] sections
   /// Vault as the vault client sees it (ok, paused by a Retry-After, failing), when known.
   std::optional<vault::upstream_state> upstream{};
   vault::gate_stats upstream_stats{};

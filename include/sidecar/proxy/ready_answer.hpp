@@ -29,8 +29,12 @@ class ready_answer {
   void add_field(std::string_view name, std::string_view value);
 
   /// Writes the status line and header block into `out` (cleared first): `version` 10 or 11,
-  /// a Connection line as Beast's keep_alive() sets it, Content-Length last, then the blank line.
+  /// a Connection line as Beast's keep_alive() sets it, `Cache-Control: no-store`, Content-Length
+  /// last, then the blank line.
   void serialise_head(std::string& out, unsigned version, bool keep_alive) const;
+
+  /// The value of a per-request line added with add_field, or empty (for the audit trail).
+  [[nodiscard]] std::string_view added_field(std::string_view name) const noexcept;
 
   [[nodiscard]] unsigned status() const noexcept { return status_; }
   [[nodiscard]] std::string_view body() const noexcept { return body_; }

@@ -4,11 +4,14 @@
 #include <sidecar/core/asio.hpp>
 #include <sidecar/core/result.hpp>
 #include <sidecar/metrics/registry.hpp>
+#include <sidecar/proxy/audit_log.hpp>
+#include <sidecar/proxy/health.hpp>
 #include <sidecar/proxy/listener_limits.hpp>
 #include <sidecar/proxy/request_handler.hpp>
 #include <sidecar/proxy/request_policy.hpp>
 #include <sidecar/proxy/server_stats.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -28,7 +31,8 @@ namespace sidecar::proxy {
 /// The unix socket gets `socket_mode` without a window of a wider mode: it is bound under a
 /// private temporary name, chmod-ed and listened on, then renamed over the configured path
 /// (replacing a stale socket file; a live one, or a non-socket file, is an error). It is
-/// removed at stop() if it is still ours. Connections over `max_connections` are accepted and
+/// removed at stop() if it is still ours. Connections over `max_connections` (per listener),
+/// or over the own max_connections of the [client.*] the caller matches, are accepted and
 /// closed at once, so a flood neither queues in the kernel nor starves the others.
 ///
 /// The request policy (allow list, forward_writes, require_request_header) can be replaced
@@ -47,7 +51,8 @@ class server final {
  public:
   server(net::any_io_executor executor, config::listener_config listener,
          config::proxy_config proxy, listener_limits limits, request_handler& handler,
-         metrics::registry& registry);
+         metrics::registry& registry, std::vector<config::client_config> clients = {},
+         audit_log* audit = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -55,9 +60,17 @@ class server final {
   result<void> start();
   void stop();
 
-  /// Publishes a new request policy: `proxy` whole, and `require_request_header`; the other
-  /// listener settings (addresses, enable_quit, threads) stay as constructed. Any thread.
-  void apply_policy(config::proxy_config proxy, bool require_request_header);
+  /// Publishes a new request policy: `proxy` whole, `require_request_header` and the
+  /// [client.*] sections; the other listener settings (addresses, enable_quit, threads) stay as
+  /// constructed. Open connections are matched to the new clients on their next request; a
+  /// connection keeps counting toward the max_connections of the client it was accepted as.
+  /// Any thread.
+  void apply_policy(config::proxy_config proxy, bool require_request_header,
+                    std::vector<config::client_config> clients = {});
+
+  /// Requests and refusals of every [client.NAME] of the current policy, then of callers
+  /// matching none ("-"); empty without clients. Any thread.
+  [[nodiscard]] std::vector<client_requests> client_counts();
 
   /// The bound TCP endpoint (the real port when configured with port 0).
   [[nodiscard]] std::optional<tcp::endpoint> tcp_endpoint() const { return tcp_endpoint_; }
@@ -70,6 +83,8 @@ class server final {
   struct session_handle {
     std::function<void()> stop;
     std::function<void()> close_now;
+    std::size_t listener = 0;  ///< index into open_connections_
+    std::string client;        ///< counted in client_connections_ when not empty
   };
 
   result<void> open_tcp();
@@ -82,6 +97,11 @@ class server final {
   void session_ended(std::uint64_t id);
   void stop_on_strand();
   void remove_socket_file();
+
+  /// Whether `connection`'s client, under the current policy, has its max_connections open
+  /// already; otherwise counts it there and returns its name in `counted` (sessions_mutex_).
+  template <class Session>
+  bool client_full(Session& connection, std::string& counted);
 
   /// Where a new session runs: its own strand with several io threads, `executor_` with one.
   [[nodiscard]] net::any_io_executor session_executor() const;
@@ -97,6 +117,7 @@ class server final {
   listener_limits limits_;
   request_handler& handler_;
   server_stats stats_;
+  audit_log* audit_;  // nullptr: off; outlives the server
 
   tcp_acceptor tcp_acceptor_;
   unix_acceptor unix_acceptor_;
@@ -109,7 +130,10 @@ class server final {
   std::mutex sessions_mutex_;
   std::map<std::uint64_t, session_handle> sessions_;
   std::uint64_t next_session_id_ = 0;
-  std::atomic<std::size_t> open_connections_{0};
+  // Per listener (0 TCP, 1 unix): limits_.max_connections applies to each, so a flood on one
+  // cannot lock the other out.
+  std::array<std::atomic<std::size_t>, 2> open_connections_{};
+  std::map<std::string, std::size_t, std::less<>> client_connections_;  // sessions_mutex_
   std::atomic<bool> stopping_{false};
 };
 

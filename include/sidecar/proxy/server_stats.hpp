@@ -25,6 +25,16 @@ class server_stats final {
   metrics::counter& connections_accepted;
   metrics::counter& connections_refused;  ///< over listener_limits::max_connections
 
+  /// The request and refusal counters of one [client.NAME] ("-": a caller matching none).
+  /// Looked up once per connection and client, then kept by the session.
+  struct client_counters {
+    metrics::counter* requests;
+    metrics::counter* refusals;
+  };
+  [[nodiscard]] client_counters for_client(std::string_view client);
+  /// Connections closed at once because `client`'s own max_connections were open.
+  void client_connection_refused(std::string_view client);
+
  private:
   static constexpr unsigned first_status = 100;
   static constexpr unsigned status_slots = 500;  // 100..599

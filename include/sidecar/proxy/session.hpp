@@ -2,8 +2,10 @@
 
 #include <sidecar/config/config.hpp>
 #include <sidecar/core/asio.hpp>
+#include <sidecar/proxy/audit_log.hpp>
 #include <sidecar/proxy/lazy_deadline.hpp>
 #include <sidecar/proxy/listener_limits.hpp>
+#include <sidecar/proxy/peer_identity.hpp>
 #include <sidecar/proxy/request_handler.hpp>
 #include <sidecar/proxy/request_policy.hpp>
 #include <sidecar/proxy/server_stats.hpp>
@@ -16,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace sidecar::proxy {
@@ -27,6 +30,7 @@ struct session_context {
   const std::atomic<std::shared_ptr<const request_policy>>& policy;
   request_handler& handler;
   server_stats& stats;
+  audit_log* audit;  ///< nullptr: [audit] destination = off
 };
 
 /// One accepted connection, TCP or unix: reads requests one at a time (HTTP/1.1 keep-alive or
@@ -55,6 +59,11 @@ class session final : public std::enable_shared_from_this<session<Protocol>> {
   [[nodiscard]] net::any_io_executor executor() { return socket_.get_executor(); }
   [[nodiscard]] net::cancellation_slot cancellation_slot() { return cancel_.slot(); }
 
+  /// The caller, asked of the kernel on first use and kept for the connection's life (a peer's
+  /// credentials cannot change under an open socket). Before run(): the server's thread; after:
+  /// the session's strand only.
+  const peer_identity& peer();
+
   /// Graceful: an idle connection closes now, a busy one after its current answer.
   void stop();
   /// Terminal: cancels the handler and closes the connection.
@@ -73,10 +82,17 @@ class session final : public std::enable_shared_from_this<session<Protocol>> {
                                           const route_decision& decision,
                                           std::chrono::steady_clock::time_point started);
   net::awaitable<void> async_refuse_and_close(unsigned status, std::string_view message);
+  /// One audit line for an answered request, when the audit trail is on.
+  void audit(std::string_view method, const route_decision* decision, unsigned status,
+             std::string_view cache);
   void shutdown_send();
   void close_socket();
-  /// The request's route decision under the current policy; valid until the next request.
+  /// The request's route decision under the current policy, browser guards and client checks
+  /// included; valid until the next request.
   const route_decision& route(const string_request& request);
+  /// The [client.*] this connection belongs to under `policy`, matched again when a reload
+  /// published a new policy; also picks the client's counters.
+  void match_client_of(const std::shared_ptr<const request_policy>& policy);
 
   /// The last request's routing and what it was computed from (see route()).
   struct last_route {
@@ -93,6 +109,11 @@ class session final : public std::enable_shared_from_this<session<Protocol>> {
   beast::flat_buffer buffer_;
   std::string head_;  // a ready_answer's status line and headers; its capacity is reused
   last_route last_route_;
+  std::optional<peer_identity> peer_;
+  std::chrono::nanoseconds waited_{};  // the last request's wait for its handler (audit)
+  std::shared_ptr<const request_policy> client_policy_;  // what client_ was matched under
+  std::optional<std::size_t> client_;
+  server_stats::client_counters client_counters_{nullptr, nullptr};
   net::cancellation_signal cancel_;
   bool idle_ = true;             // waiting for a request: stop() may close at once
   bool stop_requested_ = false;  // strand only

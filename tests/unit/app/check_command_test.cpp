@@ -88,6 +88,15 @@ perms = 0644
 command = reload app
 [security]
 lock_memory = true
+[audit]
+destination = /var/log/vault-sidecar/audit.json
+[client.web]
+users = nobody, 4242
+allow = /v1/kv-web/*
+[client.ops]
+groups = nogroup
+allow = /v1/kv-ops/*
+max_connections = 8
 )ini";
 
 }  // namespace
@@ -115,6 +124,10 @@ TEST_CASE("describe: parses back to the same configuration", "[app]") {
   CHECK(again.templates[0].perms == 0644u);
   CHECK(again.templates[0].command == "reload app");
   CHECK(again.security.lock_memory);
+  CHECK(again.audit.destination == "/var/log/vault-sidecar/audit.json");
+  CHECK(again.clients == original.clients);
+  REQUIRE(again.clients.size() == 2);
+  CHECK(again.clients[1].max_connections == 8);
 }
 
 TEST_CASE("describe: says where credentials come from, never what they are", "[app]") {

@@ -11,6 +11,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
+config::client_config client_named(std::string name, std::vector<std::string> users,
+                                   std::vector<std::string> allow) {
+  config::client_config c;
+  c.name = std::move(name);
+  c.users = std::move(users);
+  c.allow = std::move(allow);
+  c.uids = {c.name == "ops" ? 0u : 65534u};
+  return c;
+}
+
 // A running configuration with something in every list, so removals can be tested too.
 config::config running_config() {
   config::config cfg;
@@ -23,6 +33,8 @@ config::config running_config() {
                                            .destination = "/run/my-app/config.ini",
                                            .perms = 0600,
                                            .command = ""}};
+  cfg.clients = {client_named("ops", {"root"}, {"/v1/kv-demo/*"}),
+                 client_named("web", {"nobody"}, {"/v1/kv-web/*"})};
   return cfg;
 }
 
@@ -87,6 +99,7 @@ const std::vector<change>& restart_keys() {
          c.templates.back().name = "second";
        }},
       {"security.lock_memory", [](auto& c) { c.security.lock_memory = true; }},
+      {"audit.destination", [](auto& c) { c.audit.destination = "/var/log/audit.json"; }},
   };
   return keys;
 }
@@ -207,4 +220,24 @@ TEST_CASE("plan_reload: key names never carry values", "[app]") {
   const auto plan = app::plan_reload(running, reread);
   CHECK(plan.needs_restart == std::vector<std::string>{"secrets.app", "env.DB_PASSWORD"});
   for (const auto& key : plan.needs_restart) CHECK(key.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("plan_reload: [client.NAME] changes are the request policy, added and removed too",
+          "[app]") {
+  check_applied_as(
+      {{"client.ops.users",
+        [](auto& c) {
+          c.clients[0].users = {"root", "daemon"};
+        }},
+       {"client.ops.groups", [](auto& c) { c.clients[0].groups = {"daemon"}; }},
+       {"client.ops.allow", [](auto& c) { c.clients[0].allow = {"/v1/kv-ops/*"}; }},
+       {"client.web.max_connections", [](auto& c) { c.clients[1].max_connections = 4; }},
+       {"client.web", [](auto& c) { c.clients.pop_back(); }},
+       {"client.batch",
+        [](auto& c) { c.clients.push_back(client_named("batch", {"daemon"}, {"/v1/kv-b/*"})); }},
+       // Same names, the user database now says otherwise.
+       {"client.web", [](auto& c) { c.clients[1].uids = {1234}; }},
+       // The first match decides: order alone is a change.
+       {"client order", [](auto& c) { std::swap(c.clients[0], c.clients[1]); }}},
+      &app::reload_plan::request_policy);
 }

@@ -330,7 +330,7 @@ TEST_CASE("config: each bad value is reported as file:line: section.key: reason"
 TEST_CASE("config: unknown sections and keys are errors, with the known ones listed", "[config]") {
   CHECK(problem_of("[vaultt]\naddress = x\n") ==
         "/etc/x.ini:1: vaultt: unknown section [vaultt] (known: vault, auth, listener, proxy, "
-        "cache, database, log, exec, secrets, env, template.NAME, security)");
+        "cache, database, log, exec, secrets, env, template.NAME, security, audit, client.NAME)");
   CHECK(problem_of("[cache]\nttl = 1m\nsize = 3\n") ==
         "/etc/x.ini:3: cache.size: unknown key (known: ttl, refresh_interval, max_stale, "
         "max_entries, negative_ttl)");
@@ -538,4 +538,85 @@ TEST_CASE("config: the upstream budget and negative_ttl, defaults and bounds", "
         "not \"lots\"");
   CHECK(problem_of("[cache]\nnegative_ttl = soon\n")
             .starts_with("/etc/x.ini:2: cache.negative_ttl: invalid duration \"soon\""));
-}
+  TEST_CASE("config: [client.NAME] sections are read in file order, ids resolved", "[config]") {
+    const auto cfg = parsed_ok(
+        "[client.web]\nusers = nobody, 4242\nallow = /v1/kv-web/*\n\n"
+        "[client.ops]\ngroups = nogroup, 7\nallow = /v1/kv-ops/*, /v1/database/creds/ops\n"
+        "max_connections = 3\n");
+    REQUIRE(cfg.clients.size() == 2);
+    const auto& web = cfg.clients[0];
+    CHECK(web.name == "web");
+    CHECK(web.users == list{"nobody", "4242"});
+    CHECK(web.uids == std::vector<std::uint32_t>{65534, 4242});
+    CHECK(web.gids.empty());
+    CHECK(web.member_uids.empty());
+    CHECK(web.allow == list{"/v1/kv-web/*"});
+    CHECK(web.max_connections == 0);
+    const auto& ops = cfg.clients[1];
+    CHECK(ops.name == "ops");
+    CHECK(ops.gids == std::vector<std::uint32_t>{65534, 7});
+    // nobody's primary group is nogroup: a member by the user database.
+    CHECK(std::find(ops.member_uids.begin(), ops.member_uids.end(), 65534u) !=
+          ops.member_uids.end());
+    CHECK(std::find(ops.member_uids.begin(), ops.member_uids.end(), 0u) == ops.member_uids.end());
+    CHECK(ops.max_connections == 3);
+    CHECK(parsed_ok("").clients.empty());
+  }
+
+  TEST_CASE("config: [client.NAME] problems are reported with their line", "[config]") {
+    CHECK(problem_of("[client.a]\nusers = nobody\nallow = /v1/kv-a/*\nusers2 = x\n") ==
+          "/etc/x.ini:4: client.a.users2: unknown key (known: users, groups, allow, "
+          "max_connections)");
+    CHECK(problem_of("[client.a]\nusers = no-such-user-here\nallow = /v1/kv-a/*\n") ==
+          "/etc/x.ini:2: client.a.users: unknown user \"no-such-user-here\"");
+    CHECK(problem_of("[client.a]\n\ngroups = root, no-such-group-here\nallow = /v1/kv-a/*\n") ==
+          "/etc/x.ini:3: client.a.groups: unknown group \"no-such-group-here\"");
+    CHECK(problem_of("[client.a]\nallow = /v1/kv-a/*\n") ==
+          "/etc/x.ini:1: client.a: matches no caller: set users, groups or both");
+    CHECK(problem_of("[client.a]\nusers = root\nallow =\n") ==
+          "/etc/x.ini:3: client.a.allow: must not be empty");
+    CHECK(problem_of("[client.a]\nusers = root\n") ==
+          "/etc/x.ini:1: client.a.allow: missing: the paths this client may read");
+    CHECK(problem_of("[client.a]\nusers = root\nallow = /v1/secret/*\n") ==
+          "/etc/x.ini:3: client.a.allow: pattern \"/v1/secret/*\" is not inside [proxy] allow");
+    CHECK(problem_of("[client.a]\nusers = root\nallow = /v1/kv-a/*\nmax_connections = 0\n")
+              .starts_with("/etc/x.ini:4: client.a.max_connections: "));
+    CHECK(problem_of("[client.9a]\nusers = root\nallow = /v1/kv-a/*\n") ==
+          "/etc/x.ini:1: client.9a: invalid client name in [client.NAME] (letters, digits, _ and "
+          "-)");
+  }
+
+  TEST_CASE("config: a client's allow must lie inside [proxy] allow, wherever that is set",
+            "[config]") {
+    const std::string clients =
+        "[client.a]\nusers = root\nallow = /v1/kv-a/*, /v1/kv-a-exact, /v1/database/creds/a\n";
+    CHECK(parsed_ok(clients).clients.size() == 1);  // inside the default allow
+    CHECK(
+        parsed_ok(clients + "[proxy]\nallow = /v1/kv-a*, /v1/database/creds/a\n").clients.size() ==
+        1);
+    CHECK(problem_of(clients + "[proxy]\nallow = /v1/kv-a/*, /v1/database/creds/a\n") ==
+          "/etc/x.ini:3: client.a.allow: pattern \"/v1/kv-a-exact\" is not inside [proxy] allow");
+    // An exact [proxy] pattern holds only itself, not a wider client pattern.
+    CHECK(
+        problem_of("[proxy]\nallow = /v1/kv-a/x\n[client.a]\nusers = root\nallow = /v1/kv-a/*\n") ==
+        "/etc/x.ini:5: client.a.allow: pattern \"/v1/kv-a/*\" is not inside [proxy] allow");
+    CHECK(parsed_ok("[proxy]\nallow = /v1/kv-a/x\n[client.a]\nusers = root\nallow = /v1/kv-a/x\n")
+              .clients.size() == 1);
+  }
+
+  TEST_CASE("config: [audit] destination is off, stderr or an absolute path", "[config]") {
+    CHECK(parsed_ok("").audit.destination == "off");
+    CHECK(parsed_ok("[audit]\ndestination = stderr\n").audit.destination == "stderr");
+    CHECK(parsed_ok("[audit]\ndestination = /var/log/a.json\n").audit.destination ==
+          "/var/log/a.json");
+    CHECK(problem_of("[audit]\ndestination = audit.log\n") ==
+          "/etc/x.ini:2: audit.destination: expected off, stderr or an absolute file path, not "
+          "\"audit.log\"");
+  }
+
+  TEST_CASE("config: a unix socket without an address in the file means no TCP", "[config]") {
+    CHECK(parsed_ok("[listener]\nunix_socket = /run/s.sock\n").listener.address.empty());
+    CHECK(parsed_ok("[listener]\nunix_socket = /run/s.sock\naddress = 127.0.0.1:8100\n")
+              .listener.address == "127.0.0.1:8100");
+    CHECK(parsed_ok("").listener.address == "127.0.0.1:8100");
+  }

@@ -42,6 +42,7 @@ std::string through_beast(const cache::stored_answer& answer, std::string_view x
   response.set(http::field::age, age);
   response.version(version);
   response.keep_alive(keep_alive);
+  response.set(http::field::cache_control, "no-store");  // as the session sets it
   response.prepare_payload();
   std::ostringstream out;
   if (head) {

@@ -244,7 +244,8 @@ TEST_CASE("server: a body over the limit is 413 and never reaches the handler", 
   SECTION("chunked") {
     auto client = s.connect();
     std::string request =
-        "PUT /v1/kv-demo/data/big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        "PUT /v1/kv-demo/data/big HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n";
     const std::string chunk(64 * 1024, 'y');
     for (int i = 0; i < 32; ++i) request += "10000\r\n" + chunk + "\r\n";
     request += "0\r\n\r\n";
@@ -272,7 +273,7 @@ TEST_CASE("server: Expect 100-continue gets an interim answer", "[proxy]") {
   s.start();
   auto client = s.connect();
   REQUIRE(
-      client.send("PUT /v1/kv-demo/data/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+      client.send("PUT /v1/kv-demo/data/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n"
                   "Expect: 100-continue\r\n\r\n"));
   const auto interim = client.read_answer();
   REQUIRE(interim.has_value());
@@ -545,11 +546,11 @@ TEST_CASE("server: stop lets an in-flight request finish and closes idle connect
   s.handler.delay = 500ms;
   s.start();
   auto idle = s.connect();
-  REQUIRE(idle.send("GET /v1/kv-demo/data/warm HTTP/1.1\r\nHost: x\r\n\r\n"));
+  REQUIRE(idle.send("GET /v1/kv-demo/data/warm HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   REQUIRE(idle.read_answer().has_value());  // now idle in keep-alive
 
   auto busy = s.connect();
-  REQUIRE(busy.send("GET /v1/kv-demo/data/slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  REQUIRE(busy.send("GET /v1/kv-demo/data/slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   while (s.handler.calls < 2) std::this_thread::sleep_for(5ms);
   const auto stop_started = std::chrono::steady_clock::now();
   std::thread stopper{[&] { s.stop(); }};
@@ -572,7 +573,7 @@ TEST_CASE("server: stop cancels a handler still running after the grace period",
   s.handler.delay = 30s;
   s.start();
   auto client = s.connect();
-  REQUIRE(client.send("GET /v1/kv-demo/data/stuck HTTP/1.1\r\nHost: x\r\n\r\n"));
+  REQUIRE(client.send("GET /v1/kv-demo/data/stuck HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   while (s.handler.calls < 1) std::this_thread::sleep_for(5ms);
   const auto started = std::chrono::steady_clock::now();
   s.stop();

@@ -334,7 +334,7 @@ TEST_CASE("config: unknown sections and keys are errors, with the known ones lis
         "cache, database, log, exec, secrets, env, template.NAME, security, audit, client.NAME)");
   CHECK(problem_of("[cache]\nttl = 1m\nsize = 3\n") ==
         "/etc/x.ini:3: cache.size: unknown key (known: ttl, refresh_interval, max_stale, "
-        "max_entries)");
+        "max_entries, negative_ttl)");
   CHECK(problem_of("[template.a]\nsource = /a\ndestination = /b\nmode = 0600\n") ==
         "/etc/x.ini:4: template.a.mode: unknown key (known: source, destination, perms, command)");
 }
@@ -715,4 +715,26 @@ TEST_CASE("config: secret_id_response_wrapping_path is a Vault path", "[config][
         "/etc/x.ini:2: auth.secret_id_response_wrapping_path: expected a Vault path without "
         "leading or trailing / (e.g. auth/approle/role/myapp/secret-id), not "
         "\"/v1/auth/approle/role/a/secret-id\"");
+}
+
+TEST_CASE("config: the upstream budget and negative_ttl, defaults and bounds", "[config]") {
+  const auto defaults = parsed_ok("");
+  CHECK(defaults.vault.rate_limit == 0);
+  CHECK(defaults.vault.max_concurrent_requests == 0);
+  CHECK(defaults.cache.negative_ttl == 5s);
+
+  const auto set = parsed_ok(
+      "[vault]\nrate_limit = 20\nmax_concurrent_requests = 8\n[cache]\nnegative_ttl = 0\n");
+  CHECK(set.vault.rate_limit == 20);
+  CHECK(set.vault.max_concurrent_requests == 8);
+  CHECK(set.cache.negative_ttl == 0s);
+  CHECK(parsed_ok("[cache]\nnegative_ttl = 500ms\n").cache.negative_ttl == 500ms);
+
+  CHECK(problem_of("[vault]\nrate_limit = -1\n") ==
+        "/etc/x.ini:2: vault.rate_limit: expected a whole number from 0 to 1000000, not \"-1\"");
+  CHECK(problem_of("[vault]\nmax_concurrent_requests = lots\n") ==
+        "/etc/x.ini:2: vault.max_concurrent_requests: expected a whole number from 0 to 100000, "
+        "not \"lots\"");
+  CHECK(problem_of("[cache]\nnegative_ttl = soon\n")
+            .starts_with("/etc/x.ini:2: cache.negative_ttl: invalid duration \"soon\""));
 }

@@ -50,6 +50,12 @@ timeout 600 scripts/bench.sh --quick
 # Every libFuzzer target for 10 s on its seed corpus (clang-14 build in build/fuzz).
 scripts/fuzz.sh 10
 
+# Issue 19: what Vault sees from a fleet (README "What Vault sees from a fleet"), small: 10
+# release sidecars against one double, short windows, loose bounds (one login each, steady reads
+# within 1.5x sidecars x secrets / refresh_interval, at most 2 reads per path per sidecar under a
+# 429 + Retry-After window, every local read 200 throughout).
+timeout 300 scripts/fleet.sh --quick
+
 # Closing line: CTest entries that skipped (e2e suites whose prerequisites were missing). On CI
 # install-deps.sh and this script provide every one of them, so this should read 0.
 echo "test.sh: all checks passed; skipped CTest tests: $(grep -c '(Skipped)$' build/asan/ctest.log || true)"

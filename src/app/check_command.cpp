@@ -110,6 +110,10 @@ std::string describe(const config::config& cfg, const config::env_lookup& env) {
   ini.key("namespace", v.namespace_);
   ini.key("request_timeout", format_duration(v.request_timeout));
   ini.key("max_retries", std::to_string(v.max_retries));
+  ini.key("rate_limit", std::to_string(v.rate_limit),
+          v.rate_limit == 0 ? "unlimited" : "requests per second, burst of the same size");
+  ini.key("max_concurrent_requests", std::to_string(v.max_concurrent_requests),
+          v.max_concurrent_requests == 0 ? "unlimited" : "");
 
   const auto& a = cfg.auth;
   ini.section("auth");
@@ -165,6 +169,8 @@ std::string describe(const config::config& cfg, const config::env_lookup& env) {
   ini.key("max_stale", format_duration(c.max_stale),
           c.max_stale == core::duration::zero() ? "never serve stale" : "");
   ini.key("max_entries", std::to_string(c.max_entries));
+  ini.key("negative_ttl", format_duration(c.negative_ttl),
+          c.negative_ttl == core::duration::zero() ? "404s are not cached" : "");
 
   const auto& d = cfg.database;
   ini.section("database");

@@ -83,6 +83,9 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
   upstream_ = std::make_unique<vault::metered_client>(*vault_connection_, registry_);
   tokens_ = std::make_unique<auth::token_manager>(*upstream_, clock_, config_.auth,
                                                   read_credentials(config_.auth));
+  // A Retry-After pause holds the token's renewal back only while the token can afford it.
+  vault_connection_->set_token_expiry(
+      [this] { return tokens_->stats().expires.value_or(core::time_point::max()); });
   cache_ = std::make_unique<cache::kv_cache>(*upstream_, *tokens_, clock_, config_.cache);
   leases_ = std::make_unique<lease::lease_store>(engine_, *upstream_, *tokens_, clock_,
                                                  config_.database, lease_stats_);
@@ -94,7 +97,8 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
                           .leases = *leases_,
                           .lease_stats = lease_stats_,
                           .registry = registry_,
-                          .clock = clock_},
+                          .clock = clock_,
+                          .gate = &vault_connection_->gate()},
       [this] { net::post(engine_, [this] { request_stop(exit_code::ok); }); });
   auto audit = proxy::audit_log::open(config_.audit, registry_);
   if (!audit) {

@@ -126,6 +126,9 @@ reload_plan plan_reload(const config::config& running, const config::config& rer
   restart.compare(v0.namespace_, v1.namespace_, "vault.namespace");
   restart.compare(v0.request_timeout, v1.request_timeout, "vault.request_timeout");
   restart.compare(v0.max_retries, v1.max_retries, "vault.max_retries");
+  restart.compare(v0.rate_limit, v1.rate_limit, "vault.rate_limit");
+  restart.compare(v0.max_concurrent_requests, v1.max_concurrent_requests,
+                  "vault.max_concurrent_requests");
 
   const auto& a0 = running.auth;
   const auto& a1 = reread.auth;
@@ -169,6 +172,7 @@ reload_plan plan_reload(const config::config& running, const config::config& rer
   plan.cache |= live.compare(c0.refresh_interval, c1.refresh_interval, "cache.refresh_interval");
   plan.cache |= live.compare(c0.max_stale, c1.max_stale, "cache.max_stale");
   plan.cache |= live.compare(c0.max_entries, c1.max_entries, "cache.max_entries");
+  plan.cache |= live.compare(c0.negative_ttl, c1.negative_ttl, "cache.negative_ttl");
 
   const auto& d0 = running.database;
   const auto& d1 = reread.database;

@@ -48,11 +48,12 @@ kv_cache::flight::flight(const net::any_io_executor& executor)
     : done{executor, steady_timer::time_point::max()} {}
 
 kv_cache::kv_cache(vault::client& upstream, vault::token_source& tokens, const core::clock& clock,
-                   const config::cache_config& config)
+                   const config::cache_config& config, core::uniform_source random)
     : upstream_{upstream},
       tokens_{tokens},
       clock_{clock},
       config_{config},
+      random_{std::move(random)},
       log_{core::logger("cache")} {}
 
 // The held answers cleanse themselves as the last reference goes.
@@ -102,9 +103,13 @@ std::optional<cached_answer> kv_cache::serve_fresh(std::string_view key, core::t
   if (it == entries_.end()) return std::nullopt;
   auto& entry = it->second;
   const auto fetched = entry.answer->fetched_at();
-  if (!is_fresh(fetched, now, config_)) return std::nullopt;
+  const bool negative = entry.answer->status() == 404;
+  if (negative ? !is_negative_fresh(fetched, now, config_) : !is_fresh(fetched, now, config_)) {
+    return std::nullopt;
+  }
   touch(entry, now);
   ++stats_.hits;
+  if (negative) ++stats_.negative_hits;
   return cached_answer{entry.answer, cache_state::hit, core::whole_seconds_between(fetched, now)};
 }
 
@@ -115,7 +120,8 @@ std::optional<cached_answer> kv_cache::serve_stale(const std::string& key, core:
   if (it == entries_.end()) return std::nullopt;
   auto& entry = it->second;
   const auto fetched = entry.answer->fetched_at();
-  if (!is_stale_servable(fetched, now, config_)) {
+  // An expired negative entry is never stale: "not found" must not outlive negative_ttl.
+  if (entry.answer->status() == 404 || !is_stale_servable(fetched, now, config_)) {
     erase(it);  // past max_stale it can never be served again
     ++stats_.drops;
     return std::nullopt;
@@ -211,6 +217,13 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
       }
       break;
     case upstream_verdict::pass_and_drop:
+      // A missing secret is kept for negative_ttl (replacing what was held: it was deleted),
+      // so a caller polling it does not poll Vault.
+      if (keeps_negative(answer->status(), config_) && !pending.discard &&
+          (pending.for_reader || entries_.contains(key))) {
+        store(key, answer, pending.for_reader);
+        break;
+      }
       // Revoked permission or a deleted secret must not live on in the cache.
       if (const auto it = entries_.find(key); it != entries_.end()) {
         erase(it);
@@ -233,7 +246,9 @@ void kv_cache::store(const std::string& key, answer_ptr answer, bool by_reader) 
   nlohmann::json fresh;
   bool changed = false;
   if (const auto it = entries_.find(key); it != entries_.end()) {
-    if (!change_handlers_.empty() && it->second.answer->body() != answer->body()) {
+    // A negative answer replacing a secret is no new content for templates: nothing to render.
+    if (!change_handlers_.empty() && answer->cacheable() &&
+        it->second.answer->body() != answer->body()) {
       held = it->second.answer->data();
       fresh = answer->data();
       changed = held != fresh;
@@ -242,7 +257,14 @@ void kv_cache::store(const std::string& key, answer_ptr answer, bool by_reader) 
     it->second.failed_at.reset();
     if (by_reader) touch(it->second, now);
   } else {
-    const auto added = entries_.emplace(key, slot{answer, read_record{now, true}, {}}).first;
+    const auto added =
+        entries_
+            .emplace(key, slot{answer,
+                               read_record{now, true},
+                               {},
+                               std::nullopt,
+                               first_refresh_at(now, config_.refresh_interval, random_())})
+            .first;
     lru_.push_front(&added->first);
     added->second.lru = lru_.begin();
     stats_.entries = entries_.size();
@@ -325,6 +347,12 @@ void kv_cache::apply(const config::cache_config& config) {
   const bool new_interval = config.refresh_interval != config_.refresh_interval;
   config_ = config;
   evict_over_capacity();
+  if (new_interval) {  // each entry gets a phase within the new interval
+    const auto now = clock_.now();
+    for (auto& [key, entry] : entries_) {
+      entry.refresh_at = first_refresh_at(now, config_.refresh_interval, random_());
+    }
+  }
   // Wakes run_refresh() early, which then waits one new interval: a long old interval must
   // not hold back a shorter new one.
   if (new_interval && refresh_wait_ != nullptr) refresh_wait_->cancel();
@@ -333,7 +361,7 @@ void kv_cache::apply(const config::cache_config& config) {
 net::awaitable<void> kv_cache::run_refresh() {
   steady_timer timer{co_await net::this_coro::executor};
   for (;;) {
-    timer.expires_after(config_.refresh_interval);
+    timer.expires_after(refresh_tick(config_.refresh_interval));
     refresh_wait_ = &timer;
     const auto [ec] = co_await timer.async_wait();
     refresh_wait_ = nullptr;
@@ -351,7 +379,21 @@ net::awaitable<void> kv_cache::refresh_once() {
   std::vector<std::string> due;
   for (auto it = entries_.begin(); it != entries_.end();) {
     const auto next = std::next(it);
-    switch (refresh_decision(it->second.reads, now, config_)) {
+    if (it->second.answer->status() == 404) {  // negative: expires, never re-read
+      if (!is_negative_fresh(it->second.answer->fetched_at(), now, config_)) {
+        erase(it);
+        ++stats_.drops;
+      }
+      it = next;
+      continue;
+    }
+    auto& entry = it->second;
+    if (now < entry.refresh_at) {
+      it = next;  // not its turn yet: each entry is looked at once per interval, at its phase
+      continue;
+    }
+    entry.refresh_at = next_refresh_at(entry.refresh_at, config_.refresh_interval, now);
+    switch (refresh_decision(entry.reads, now, config_)) {
       case refresh_action::drop:
         erase(it);
         ++stats_.drops;

@@ -305,7 +305,9 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
                      {"tls_skip_verify", flag(v.tls_skip_verify)},
                      {"namespace", text(v.namespace_)},
                      {"request_timeout", positive_duration(v.request_timeout)},
-                     {"max_retries", whole(v.max_retries, 0, 10)}};
+                     {"max_retries", whole(v.max_retries, 0, 10)},
+                     {"rate_limit", whole(v.rate_limit, 0, 1000000)},
+                     {"max_concurrent_requests", whole(v.max_concurrent_requests, 0, 100000)}};
   }
   if (name == "auth") {
     auto& a = cfg.auth;
@@ -347,7 +349,8 @@ std::optional<key_table> fixed_section(std::string_view name, config& cfg) {
     return key_table{{"ttl", positive_duration(c.ttl)},
                      {"refresh_interval", positive_duration(c.refresh_interval)},
                      {"max_stale", any_duration(c.max_stale)},
-                     {"max_entries", count(c.max_entries)}};
+                     {"max_entries", count(c.max_entries)},
+                     {"negative_ttl", any_duration(c.negative_ttl)}};
   }
   if (name == "database") {
     auto& d = cfg.database;

@@ -4,6 +4,7 @@
 #include <sidecar/lease/dynamic_secret.hpp>
 #include <sidecar/lease/errc.hpp>
 #include <sidecar/vault/envelope.hpp>
+#include <sidecar/vault/failing_status.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -281,7 +282,8 @@ void lease_store::finish_first_fetch(path_entry& entry, fetch_outcome& outcome) 
           .status = answer.status,
           .content_type = std::move(answer.content_type),
           .body = std::make_shared<const core::secret_string>(std::move(answer.body)),
-          .cache = cache_state::miss};
+          .cache = cache_state::miss,
+          .headers = std::move(answer.headers)};
     } else {
       entry.first_outcome = result<dynamic_answer>{outcome.error};
     }
@@ -417,6 +419,10 @@ net::awaitable<bool> lease_store::rotate(path_entry& entry, core::backoff& retry
     ++entry.failures;
     ++stats_.failures;
     entry.last_failed = true;
+    // Vault failing (unreachable, 429, 5xx, ...) says nothing about the role: the held lease
+    // stands in. An answer (403, 404, 400) says the role cannot have creds: worth an error.
+    const bool vault_failing =
+        !outcome.refusal || vault::is_failing_status(outcome.refusal->status);
     entry.last_error = std::move(outcome.reason);
     const auto now = clock_.now();
     const auto expiry = entry.current->expiry();
@@ -425,9 +431,12 @@ net::awaitable<bool> lease_store::rotate(path_entry& entry, core::backoff& retry
       ++stats_.expirations;
       log_->error("dynamic secret {}: lease expired, no new credentials: {}", entry.path,
                   entry.last_error);
+    } else if (vault_failing) {
+      log_->warn("dynamic secret {}: rotation failed, Vault failing ({}s of lease left): {}",
+                 entry.path, seconds_left(expiry, now), entry.last_error);
     } else {
-      log_->warn("dynamic secret {}: rotation failed ({}s of lease left): {}", entry.path,
-                 seconds_left(expiry, now), entry.last_error);
+      log_->error("dynamic secret {}: Vault refused new credentials ({}s of lease left): {}",
+                  entry.path, seconds_left(expiry, now), entry.last_error);
     }
     if (!co_await sleep_until(now + retry_wait(retry.next(), now, expiry))) co_return false;
   }

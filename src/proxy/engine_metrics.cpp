@@ -32,6 +32,8 @@ engine_metrics::engine_metrics(metrics::registry& registry)
       cache_evictions_{&registry.make_counter("cache_evictions_total",
                                               "KV entries evicted by cache.max_entries")},
       cache_entries_{registry.make_gauge("cache_entries", "KV entries held")},
+      cache_negative_hits_{&registry.make_counter(
+          "cache_negative_hits_total", "KV reads answered with a kept 404 (cache.negative_ttl)")},
       lease_hits_{
           &registry.make_counter("lease_hits_total", "Dynamic secrets served from a held lease")},
       lease_fetches_{
@@ -66,6 +68,7 @@ void engine_metrics::update(const auth::token_stats& token, const cache::cache_s
   cache_refresh_failed_.bring_to(cache.refreshes_failed);
   cache_evictions_.bring_to(cache.evictions);
   cache_entries_.set(static_cast<double>(cache.entries));
+  cache_negative_hits_.bring_to(cache.negative_hits);
 
   lease_hits_.bring_to(leases.hits);
   lease_fetches_.bring_to(leases.fetches);
@@ -81,6 +84,32 @@ void engine_metrics::update(const auth::token_stats& token, const cache::cache_s
     }
     gauge->set(static_cast<double>(path.seconds_left));
   }
+}
+
+void engine_metrics::update_upstream(const vault::upstream_state& state,
+                                     const vault::gate_stats& stats, core::time_point now) {
+  // Made on first use: a sidecar without a gate (the library) exports none of these.
+  if (upstream_up_ == nullptr) {
+    upstream_up_ = &registry_.make_gauge(
+        "upstream_up", "1 while Vault answers, 0 while it fails or asked for a pause");
+    upstream_paused_seconds_ = &registry_.make_gauge(
+        "upstream_paused_seconds", "Seconds left of the pause Vault asked for with Retry-After");
+    upstream_pauses_.series = &registry_.make_counter(
+        "upstream_retry_after_pauses_total", "Retry-After answers that paused reads to Vault");
+    upstream_paused_refusals_.series = &registry_.make_counter(
+        "upstream_paused_refusals_total", "Reads answered 429 locally during a Retry-After pause");
+    upstream_budget_refusals_.series = &registry_.make_counter(
+        "upstream_budget_refusals_total",
+        "Requests answered 429 locally: no vault.rate_limit / max_concurrent_requests budget");
+  }
+  upstream_up_->set(state.condition == vault::upstream_condition::ok ? 1.0 : 0.0);
+  const double paused = state.condition == vault::upstream_condition::paused
+                            ? std::chrono::duration<double>(state.paused_until - now).count()
+                            : 0.0;
+  upstream_paused_seconds_->set(paused);
+  upstream_pauses_.bring_to(stats.pauses);
+  upstream_paused_refusals_.bring_to(stats.paused_refusals);
+  upstream_budget_refusals_.bring_to(stats.budget_refusals);
 }
 
 }  // namespace sidecar::proxy

@@ -182,6 +182,7 @@ handler_answer forwarding_handler::creds_answer(lease::dynamic_answer got) {
     return answer;
   }
   auto answer = relay(got.status, got.content_type, got.body->reveal());
+  for (const auto& [name, value] : got.headers) answer.set(name, value);
   answer.set("X-Cache", x_cache);
   return answer;
 }
@@ -220,19 +221,33 @@ net::awaitable<string_response> forwarding_handler::forward(const string_request
 }
 
 string_response forwarding_handler::health() {
+  const auto now = parts_.clock.now();
+  std::optional<vault::upstream_state> upstream;
+  vault::gate_stats upstream_stats;
+  if (parts_.gate != nullptr) {
+    upstream = parts_.gate->state(now);
+    upstream_stats = parts_.gate->stats();
+  }
   const auto report = make_health_report(
       {.started = started_,
        .token = parts_.tokens.stats(),
        .cache = parts_.cache.snapshot(),
        .leases = parts_.leases.snapshot(),
-       .now = parts_.clock.now(),
-       .clients = client_counts_ ? client_counts_() : std::vector<client_requests>{}});
+       .now = now,
+       .clients = client_counts_ ? client_counts_() : std::vector<client_requests>{},
+       .upstream = upstream,
+       .upstream_stats = upstream_stats,
+       .wall_now = parts_.clock.wall_now()});
   return json_answer(report.status, report.body);
 }
 
 string_response forwarding_handler::metrics() {
   engine_metrics_.update(parts_.tokens.stats(), parts_.cache.stats(), parts_.lease_stats,
                          parts_.leases.snapshot());
+  if (parts_.gate != nullptr) {
+    engine_metrics_.update_upstream(parts_.gate->state(parts_.clock.now()), parts_.gate->stats(),
+                                    parts_.clock.now());
+  }
   string_response answer{http::status::ok, 11};
   answer.set(http::field::content_type, metrics::registry::content_type);
   answer.body() = parts_.registry.render();

@@ -1,5 +1,6 @@
 #include <sidecar/proxy/health.hpp>
 
+#include <fmt/chrono.h>
 #include <nlohmann/json.hpp>
 
 namespace sidecar::proxy {
@@ -21,6 +22,36 @@ std::string overall_status(const health_inputs& in) {
     if (lease_needs_attention(path)) return "degraded";
   }
   return "ok";
+}
+
+// A steady time point as the UTC date it corresponds to, to the second.
+std::string utc_date(core::time_point when, const health_inputs& in) {
+  const auto wall =
+      in.wall_now + std::chrono::duration_cast<core::wall_time::duration>(when - in.now);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(wall));
+}
+
+nlohmann::json upstream_json(const health_inputs& in) {
+  const auto& state = *in.upstream;
+  nlohmann::json out{{"pauses", in.upstream_stats.pauses},
+                     {"paused_refusals", in.upstream_stats.paused_refusals},
+                     {"budget_refusals", in.upstream_stats.budget_refusals}};
+  switch (state.condition) {
+    case vault::upstream_condition::ok:
+      out["state"] = "ok";
+      break;
+    case vault::upstream_condition::paused:
+      out["state"] = "paused";
+      out["paused_until"] = utc_date(state.paused_until, in);
+      out["paused_seconds_left"] =
+          std::chrono::ceil<std::chrono::seconds>(state.paused_until - in.now).count();
+      break;
+    case vault::upstream_condition::failing:
+      out["state"] = "failing";
+      out["failing_since"] = utc_date(state.failing_since, in);
+      break;
+  }
+  return out;
 }
 
 }  // namespace
@@ -65,6 +96,7 @@ health_report make_health_report(const health_inputs& in) {
       clients[c.name] = {{"requests", c.requests}, {"refusals", c.refusals}};
     }
   }
+  if (in.upstream) body["upstream"] = upstream_json(in);
   const bool serving = status == "ok" || status == "degraded";
   return {.status = serving ? 200U : 503U, .body = body.dump()};
 }

@@ -15,6 +15,8 @@ metered_client::metered_client(client& inner, metrics::registry& registry)
 net::awaitable<result<response>> metered_client::async_send(request req) {
   const auto started = std::chrono::steady_clock::now();
   auto answer = co_await inner_.async_send(std::move(req));
+  // The sidecar's own 429 (paused, or no budget) never reached Vault: the gate counts it.
+  if (answer && answer->local) co_return answer;
   latency_.observe(std::chrono::steady_clock::now() - started);
   if (answer) {
     requests_with(answer->status).inc();

@@ -1,4 +1,5 @@
 #include <sidecar/vault/errc.hpp>
+#include <sidecar/vault/failing_status.hpp>
 #include <sidecar/vault/retry.hpp>
 
 #include <boost/asio/error.hpp>
@@ -13,18 +14,13 @@ bool is_read(http::verb method) noexcept {
   return method == http::verb::get || method == http::verb::head;
 }
 
-bool retryable_status(unsigned status) noexcept {
-  if (status == 412 || status == 429) return true;
-  return status >= 500 && status <= 599 && status != 501;
-}
-
 }  // namespace
 
 bool should_retry(http::verb method, const attempt_outcome& outcome, int retries_done,
                   int max_retries) noexcept {
   if (retries_done >= max_retries || !is_read(method)) return false;
   if (outcome.failure) return outcome.failure == errc::unreachable;
-  return retryable_status(outcome.status);
+  return is_failing_status(outcome.status);
 }
 
 bool retry_on_fresh_connection(bool reused, bool answer_started,

@@ -152,7 +152,9 @@ class WhatIsCachedTest(CleanExitTestCase):
         seed = default_seed()
         seed["kv_mounts"]["kv-secret"] = {"version": 2, "secrets": {"hidden": {"k": "v"}}}
         vault = self.start_double(seed)
-        sidecar = self.start_sidecar(f"http://127.0.0.1:{vault.port}")
+        # negative_ttl 0: no 404 kept (test_protection.NegativeCacheTest covers the default).
+        sidecar = self.start_sidecar(f"http://127.0.0.1:{vault.port}",
+                                     {"cache": {"negative_ttl": "0"}})
         for path, expected in (("/v1/kv-secret/data/hidden", 403),
                                ("/v1/kv-demo/data/missing", 404)):
             for attempt in range(1, 4):
@@ -163,7 +165,9 @@ class WhatIsCachedTest(CleanExitTestCase):
 
     def test_a_404_is_not_remembered_once_the_secret_exists(self):
         vault = self.start_double()
-        sidecar = self.start_sidecar(f"http://127.0.0.1:{vault.port}")
+        # negative_ttl 0; with the default the 404 is kept 5 s (test_protection).
+        sidecar = self.start_sidecar(f"http://127.0.0.1:{vault.port}",
+                                     {"cache": {"negative_ttl": "0"}})
         path = "/v1/kv-demo/data/later"
         self.assertEqual(sidecar.get(path)[0], 404)
         vault.control("kv", {"mount": "kv-demo", "path": "later", "data": {"v": "1"}})

@@ -8,6 +8,7 @@ namespace sidecar::cache {
 /// The cache's counters, for the metrics endpoint. Plain data, updated on the io thread.
 struct cache_stats {
   std::uint64_t hits = 0;               ///< fresh answers served without asking Vault
+  std::uint64_t negative_hits = 0;      ///< of the hits, kept 404s (negative_ttl)
   std::uint64_t misses = 0;             ///< reads answered by Vault (coalesced ones included)
   std::uint64_t stale_serves = 0;       ///< expired answers served while Vault failed
   std::uint64_t upstream_requests = 0;  ///< reads sent to Vault (misses and refreshes)

@@ -6,6 +6,7 @@
 #include <sidecar/cache/stored_answer.hpp>
 #include <sidecar/config/config.hpp>
 #include <sidecar/core/asio.hpp>
+#include <sidecar/core/backoff.hpp>
 #include <sidecar/core/clock.hpp>
 #include <sidecar/core/result.hpp>
 #include <sidecar/vault/client.hpp>
@@ -26,12 +27,16 @@
 namespace sidecar::cache {
 
 /// Read-through memory cache of KV secrets (DESIGN.md [cache]). An answer is fresh for `ttl`
-/// after Vault sent it; every `refresh_interval` run_refresh() re-reads the entries read since
-/// its last pass, so hot paths never go cold and a change in Vault reaches callers within one
-/// interval, and drops entries nobody read for `ttl`. Concurrent misses and refreshes of one key
-/// share a single upstream request. When Vault fails (transport error, 5xx, sealed) or there is
-/// no token, an expired entry is served as STALE for up to `max_stale` past its expiry. Only 200
-/// answers are cached; 4xx pass through, and a 403/404 drops what is held. At most `max_entries`
+/// after Vault sent it; every `refresh_interval`, at a phase of its own drawn when it was first
+/// stored, an entry read since its last refresh is re-read by run_refresh(), so hot paths never
+/// go cold, a change in Vault reaches callers within one interval, and a fleet of sidecars
+/// started together does not refresh in step; entries nobody read for `ttl` are dropped. Concurrent
+/// misses and refreshes of one key share a single upstream request. When Vault fails (transport
+/// error, or a status vault::is_failing_status() names: 412, 429, 5xx but 501 — the sidecar's own
+/// 429 while Vault's Retry-After pause lasts included) or there is no token, an expired entry is
+/// served as STALE for up to `max_stale` past its expiry. 200 answers are cached for `ttl`, 404s
+/// for `negative_ttl` (served as HIT, never stale, never refreshed); other 4xx pass through, and a
+/// 403 (or a 404 with negative_ttl 0) drops what is held. At most `max_entries`
 /// are held, the least recently read evicted first; a dropped answer's bytes are cleansed once
 /// the last caller relaying it lets go. Nothing is written to disk.
 ///
@@ -48,8 +53,10 @@ class kv_cache final {
   /// what was held (values compared, not timestamps or request ids).
   using change_handler = std::function<void(const std::string& key, const nlohmann::json& data)>;
 
+  /// `random` places each entry's first refresh in its first interval (first_refresh_at()).
   kv_cache(vault::client& upstream, vault::token_source& tokens, const core::clock& clock,
-           const config::cache_config& config);
+           const config::cache_config& config,
+           core::uniform_source random = core::make_random_source());
   ~kv_cache();
   kv_cache(const kv_cache&) = delete;
   kv_cache& operator=(const kv_cache&) = delete;
@@ -73,18 +80,20 @@ class kv_cache final {
   /// Vault Proxy's cache-clear `request_path`: every key starting with `prefix` ("/v1/" optional).
   void clear_prefix(std::string_view prefix);
 
-  /// The background loop: one refresh_once() every `refresh_interval` until cancelled.
+  /// The background loop: one refresh_once() every refresh_tick() until cancelled.
   net::awaitable<void> run_refresh();
-  /// One background pass: drops entries unread for `ttl`, re-reads the ones read since the last
-  /// pass (a few at a time), and skips Vault while there is no token.
+  /// One background pass: drops entries unread for `ttl`; of the entries whose refresh point
+  /// has come (first_refresh_at(), then every `refresh_interval`), re-reads the ones read since
+  /// their last refresh (a few at a time), and skips Vault while there is no token.
   net::awaitable<void> refresh_once();
 
   void on_change(change_handler handler);
 
   /// A reloaded [cache] section (SIGHUP), applied at once: freshness and stale serving are
   /// judged by the new ttl and max_stale from the next read on, a smaller max_entries evicts
-  /// the least recently read entries down to the bound now, and a new refresh_interval
-  /// re-arms a waiting run_refresh() to one new interval from now. On the cache's executor.
+  /// the least recently read entries down to the bound now, and a new refresh_interval wakes
+  /// a waiting run_refresh() and gives every entry a new phase within the new interval. On the
+  /// cache's executor.
   void apply(const config::cache_config& config);
 
   [[nodiscard]] cache_snapshot snapshot() const;
@@ -100,6 +109,7 @@ class kv_cache final {
     read_record reads;
     lru_list::iterator lru;                       ///< position in lru_, front = most recently read
     std::optional<core::time_point> failed_at{};  ///< Vault's last failure for this key
+    core::time_point refresh_at{};                ///< its next background refresh is due
   };
 
   /// One upstream read in progress, shared by every caller of that key. `done` never expires on
@@ -143,6 +153,7 @@ class kv_cache final {
   vault::token_source& tokens_;  // told when Vault calls the token invalid
   const core::clock& clock_;
   config::cache_config config_;
+  core::uniform_source random_;
   steady_timer* refresh_wait_ = nullptr;  ///< run_refresh()'s timer while it waits, for apply()
   std::shared_ptr<spdlog::logger> log_;
   slot_map entries_;

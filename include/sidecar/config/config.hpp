@@ -29,6 +29,10 @@ struct vault_config {
   std::string namespace_;                          ///< X-Vault-Namespace [VAULT_NAMESPACE]
   duration request_timeout = 10s;
   int max_retries = 3;  ///< reads only: connect errors, 412, 429, 5xx except 501
+  /// Requests per second to Vault, a token bucket with a burst of the same size; 0 = unlimited.
+  /// Login and token renewal are not counted: they never wait behind callers.
+  int rate_limit = 0;
+  int max_concurrent_requests = 0;  ///< to Vault at once, login and renewal aside; 0 = unlimited
 };
 
 enum class renew_failure_policy { exit, serve_cached };
@@ -85,6 +89,7 @@ struct cache_config {
   duration refresh_interval = 1min;
   duration max_stale = 1h;  ///< 0 = never serve stale
   std::size_t max_entries = 10000;
+  duration negative_ttl = 5s;  ///< how long a KV 404 is kept and served; 0 = off
 };
 
 enum class lease_strategy { rotate, renew };

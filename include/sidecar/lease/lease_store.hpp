@@ -38,6 +38,8 @@ struct dynamic_answer {
   /// so a held creds answer costs no render and no copy. Cleansed when the last holder lets go.
   std::shared_ptr<const core::secret_string> body;
   cache_state cache = cache_state::miss;
+  /// Vault's relayable headers of a refusal passed through (Retry-After of a 429 above all).
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 /// One path as the health and metrics endpoints see it: no secret values, no lease ids.
@@ -79,7 +81,10 @@ using change_handler = std::function<void(const std::string& path, const nlohman
 /// and let the io_context finish them before destroying it. Cancellation: a cancelled caller
 /// stops waiting; a shared fetch goes on for the other waiters.
 ///
-/// Errors: Vault's error statuses are answers (passed through, not stored). async_get() fails
+/// Errors: Vault's error statuses are answers (passed through, not stored). While Vault is
+/// failing (vault::is_failing_status: 412, 429, 5xx but 501, the sidecar's own 429 during a
+/// Retry-After pause included) a held lease is served as long as it lives, like when Vault is
+/// unreachable. async_get() fails
 /// only with a transport error (vault::errc) or lease::errc when nothing was held for the path.
 /// Failed rotations are retried with jittered backoff, never waiting past the lease's expiry;
 /// once the lease has run out, requests get 503 until a retry succeeds.

@@ -5,6 +5,7 @@
 #include <sidecar/lease/lease_stats.hpp>
 #include <sidecar/lease/lease_store.hpp>
 #include <sidecar/metrics/registry.hpp>
+#include <sidecar/vault/upstream_gate.hpp>
 
 #include <cstdint>
 #include <map>
@@ -24,6 +25,10 @@ class engine_metrics final {
 
   void update(const auth::token_stats& token, const cache::cache_stats& cache,
               const lease::lease_stats& leases, const std::vector<lease::path_status>& paths);
+  /// The vault client's gate: `upstream_up` (1 while Vault answers), `upstream_paused_seconds`
+  /// (left of a Retry-After pause), and the pauses and local refusals it counted.
+  void update_upstream(const vault::upstream_state& state, const vault::gate_stats& stats,
+                       core::time_point now);
 
  private:
   struct exported_counter {
@@ -46,6 +51,12 @@ class engine_metrics final {
   exported_counter cache_refresh_failed_;
   exported_counter cache_evictions_;
   metrics::gauge& cache_entries_;
+  exported_counter cache_negative_hits_;
+  metrics::gauge* upstream_up_ = nullptr;
+  metrics::gauge* upstream_paused_seconds_ = nullptr;
+  exported_counter upstream_pauses_{};
+  exported_counter upstream_paused_refusals_{};
+  exported_counter upstream_budget_refusals_{};
   exported_counter lease_hits_;
   exported_counter lease_fetches_;
   exported_counter lease_rotations_;

@@ -9,6 +9,7 @@
 #include <sidecar/proxy/health.hpp>
 #include <sidecar/proxy/request_handler.hpp>
 #include <sidecar/vault/client.hpp>
+#include <sidecar/vault/upstream_gate.hpp>
 
 #include <functional>
 
@@ -23,6 +24,8 @@ struct engine_parts {
   const lease::lease_stats& lease_stats;
   metrics::registry& registry;
   const core::clock& clock;
+  /// The vault client's gate, for the upstream state in health and metrics; may be null.
+  const vault::upstream_gate* gate = nullptr;
 };
 
 /// Answers every allowed request (the pattern-2 proxy of the brief): KV reads from the cache

@@ -4,8 +4,10 @@
 #include <sidecar/cache/cache_stats.hpp>
 #include <sidecar/core/clock.hpp>
 #include <sidecar/lease/lease_store.hpp>
+#include <sidecar/vault/upstream_gate.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,10 @@ struct health_inputs {
   std::vector<lease::path_status> leases;
   core::time_point now;
   std::vector<client_requests> clients;  ///< empty without [client.*] sections
+  /// Vault as the vault client sees it (ok, paused by a Retry-After, failing), when known.
+  std::optional<vault::upstream_state> upstream{};
+  vault::gate_stats upstream_stats{};
+  core::wall_time wall_now{};  ///< to print the pause's end and the failure's start as dates
 };
 
 /// The answer to a health probe: 200 once started with a token in use or degraded-but-serving,
@@ -38,7 +44,9 @@ struct health_report {
 
 /// Pure: the overall `status` is `starting` before start-up completes, `degraded` when the token
 /// is degraded (serve_cached) or a dynamic secret is degraded or expired, `lost` when the token
-/// is lost, else `ok`.
+/// is lost, else `ok`. The `upstream` object (`state` ok | paused | failing, `paused_until` and
+/// `failing_since` as UTC dates, the protection counters) informs and never makes a sidecar
+/// unready: what it holds is still served.
 [[nodiscard]] health_report make_health_report(const health_inputs& inputs);
 
 }  // namespace sidecar::proxy

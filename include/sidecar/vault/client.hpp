@@ -27,6 +27,9 @@ struct response {
   core::secret_string body;  ///< raw bytes; secrets live here
   /// Headers worth relaying to a local client (Retry-After, Warning, ...).
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Answered by the sidecar on Vault's behalf (a 429 while Vault's Retry-After pause lasts or
+  /// the upstream budget is spent): nothing was sent, so metrics do not count it as Vault's.
+  bool local = false;
 };
 
 /// The seam between the sidecar and Vault: everything that talks to Vault (auth, cache, lease,

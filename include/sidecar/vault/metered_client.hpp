@@ -10,7 +10,8 @@ namespace sidecar::vault {
 
 /// Counts every request to Vault by the status Vault answered (`upstream_requests_total{code}`)
 /// or by the transport failure that stopped it (`upstream_errors_total{error}`), and observes
-/// its latency. Wraps the client the rest of the sidecar uses, so no caller has to remember.
+/// its latency; a response::local answer is not Vault's and is not counted. Wraps the client the
+/// rest of the sidecar uses, so no caller has to remember.
 ///
 /// Thread affinity: io thread only (the wrapped client's). Cancellation and errors: those of the
 /// wrapped client, passed through unchanged.

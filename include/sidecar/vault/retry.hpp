@@ -12,8 +12,8 @@ struct attempt_outcome {
 
 /// Whether an attempt may be repeated after a backoff. Only reads (GET, HEAD) are: repeating a
 /// write could apply it twice. A read is repeated when Vault was unreachable (nothing reached
-/// it) or answered 412 (stale standby), 429 (rate limited) or a 5xx other than 501 (which will
-/// not change); never after a timeout (the whole request_timeout is already spent), a TLS failure
+/// it) or answered a status is_failing_status() calls Vault failing (412, 429, 5xx but 501);
+/// never after a timeout (the whole request_timeout is already spent), a TLS failure
 /// (the certificate will not change) or a malformed or oversized answer. At most `max_retries`
 /// repeats (`retries_done` of them already happened).
 [[nodiscard]] bool should_retry(http::verb method, const attempt_outcome& outcome, int retries_done,

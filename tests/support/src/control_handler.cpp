@@ -62,7 +62,8 @@ vault_reply control_handler::handle(std::string_view method, std::string_view pa
                       {"path", r.path},
                       {"query", r.query},
                       {"token", r.token},
-                      {"status", r.status}});
+                      {"status", r.status},
+                      {"at_ms", r.at_ms}});
     }
     return ok(std::move(list));
   }
@@ -70,6 +71,17 @@ vault_reply control_handler::handle(std::string_view method, std::string_view pa
   if (path == "/control/fail") {
     target_.fail_next(prefix(), field(body, "count", 1), field(body, "status", 500U),
                       field<std::string>(body, "message", ""));
+  } else if (path == "/control/fail-window") {
+    // {"prefix", "seconds", "status", "message", "headers": {"Retry-After": "6"}}
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (body.contains("headers")) {
+      for (const auto& [name, value] : body.at("headers").items()) {
+        headers.emplace_back(name, value.get<std::string>());
+      }
+    }
+    target_.fail_for(
+        prefix(), milliseconds{static_cast<long long>(field(body, "seconds", 1.0) * 1000)},
+        field(body, "status", 429U), field<std::string>(body, "message", ""), std::move(headers));
   } else if (path == "/control/delay") {
     target_.set_delay(prefix(), milliseconds{field(body, "ms", 0LL)});
   } else if (path == "/control/drop") {

@@ -238,6 +238,14 @@ void vault_double::corrupt_next(const std::string& path_prefix, int count, corru
   impl_->state.faults.corrupt_next(path_prefix, count, mode);
 }
 
+void vault_double::fail_for(const std::string& path_prefix, std::chrono::milliseconds window,
+                            unsigned status, std::string error_message,
+                            std::vector<std::pair<std::string, std::string>> headers) {
+  std::lock_guard lock{impl_->state.mutex};
+  impl_->state.faults.fail_for(path_prefix, window, status, std::move(error_message),
+                               std::move(headers));
+}
+
 void vault_double::clear_faults() {
   std::lock_guard lock{impl_->state.mutex};
   impl_->state.faults.clear();

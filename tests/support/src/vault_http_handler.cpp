@@ -23,10 +23,20 @@ std::string token_of(const string_request& request) {
   return {};
 }
 
+// When a request was answered, in ms since the double's process started: lets a test or
+// scripts/fleet.sh count requests per time window from the request log.
+long long since_start_ms() {
+  static const auto start = std::chrono::steady_clock::now();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start)
+      .count();
+}
+
 string_response to_http(const string_request& request, const vault_reply& reply) {
   string_response response{http::status::ok, request.version()};
   response.result(reply.status);
   response.set(http::field::cache_control, "no-store");
+  for (const auto& [name, value] : reply.headers) response.set(name, value);
   if (!reply.body.is_null() && request.method() != http::verb::head) {
     response.set(http::field::content_type, "application/json");
     response.body() = reply.body.dump() + "\n";
@@ -111,7 +121,8 @@ void vault_http_handler::record(const string_request& request, unsigned status) 
                                            .path = std::string{path_of(target)},
                                            .query = std::string{query_of(target)},
                                            .token = token_of(request),
-                                           .status = status});
+                                           .status = status,
+                                           .at_ms = since_start_ms()});
   core::logger("vault-double")
       ->info("{} {} {}", request.method_string(), path_of(target),
              status == 0 ? std::string{"dropped"} : std::to_string(status));

@@ -55,6 +55,8 @@ const std::vector<change>& restart_keys() {
       {"vault.namespace", [](auto& c) { c.vault.namespace_ = "team-a"; }},
       {"vault.request_timeout", [](auto& c) { c.vault.request_timeout = 3s; }},
       {"vault.max_retries", [](auto& c) { c.vault.max_retries = 0; }},
+      {"vault.rate_limit", [](auto& c) { c.vault.rate_limit = 20; }},
+      {"vault.max_concurrent_requests", [](auto& c) { c.vault.max_concurrent_requests = 4; }},
       {"auth.method", [](auto& c) { c.auth.method = "other"; }},
       {"auth.mount", [](auto& c) { c.auth.mount = "approle-2"; }},
       {"auth.role_id_file", [](auto& c) { c.auth.role_id_file = "/run/role_id"; }},
@@ -169,7 +171,8 @@ TEST_CASE("plan_reload: each cache key is applied as the cache group", "[app]") 
   check_applied_as({{"cache.ttl", [](auto& c) { c.cache.ttl = 30s; }},
                     {"cache.refresh_interval", [](auto& c) { c.cache.refresh_interval = 10s; }},
                     {"cache.max_stale", [](auto& c) { c.cache.max_stale = 0s; }},
-                    {"cache.max_entries", [](auto& c) { c.cache.max_entries = 10; }}},
+                    {"cache.max_entries", [](auto& c) { c.cache.max_entries = 10; }},
+                    {"cache.negative_ttl", [](auto& c) { c.cache.negative_ttl = 0s; }}},
                    &app::reload_plan::cache);
 }
 

@@ -27,6 +27,13 @@ config::cache_config short_config(std::size_t max_entries = 100) {
   config.refresh_interval = 2s;
   config.max_stale = 30s;
   config.max_entries = max_entries;
+  config.negative_ttl = 0s;  // the negative-caching tests turn it on
+  return config;
+}
+
+config::cache_config negative_config() {
+  auto config = short_config();
+  config.negative_ttl = 5s;
   return config;
 }
 
@@ -61,13 +68,22 @@ void run(net::io_context& io, net::awaitable<void> task) {
 // A cache over a scripted Vault and a manual clock: time moves only when a test says so.
 struct fixture {
   explicit fixture(config::cache_config settings = short_config())
-      : config{settings}, cache{vault, tokens, clock, config} {}
+      : config{settings}, cache{vault, tokens, clock, config, [this] { return phase(); }} {}
 
   result<cached_answer> get(std::string target) {
     return run(io, cache.async_get(std::move(target)));
   }
   void refresh() { run(io, cache.refresh_once()); }
+  // Where each new entry's first refresh falls in its first interval: the front of `phases`,
+  // else at once (0), so a pass right after a read refreshes it.
+  double phase() {
+    if (phases.empty()) return 0.0;
+    const double next = phases.front();
+    phases.erase(phases.begin());
+    return next;
+  }
 
+  std::vector<double> phases;
   net::io_context io;
   core::manual_clock clock;
   testing::fake_vault_client vault;
@@ -241,7 +257,8 @@ TEST_CASE("kv_cache: version 1 and latest are separate entries", "[cache]") {
   CHECK(f.vault.total_requests() == 2);
 }
 
-TEST_CASE("kv_cache: 403 and 404 pass through and are never cached", "[cache]") {
+TEST_CASE("kv_cache: 403 and 404 pass through and are never cached with negative_ttl 0",
+          "[cache]") {
   fixture f;
   f.vault.answer("/v1/kv/data/denied", 403,
                  R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})");
@@ -394,6 +411,115 @@ TEST_CASE("kv_cache: a sealed Vault serves stale, then its 503 passes through", 
   CHECK(sealed->body() == R"({"errors":["Vault is sealed"]})");
 }
 
+TEST_CASE("kv_cache: 412 and 429 are Vault failing: stale stands in, then they pass through",
+          "[cache]") {
+  for (const unsigned status : {412u, 429u}) {
+    INFO("status " << status);
+    fixture f;
+    f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+    REQUIRE(f.get("kv/data/x").has_value());
+    f.vault.answer(x_target, status,
+                   R"({"errors":["request path \"kv/data/x\": rate limit quota exceeded"]})");
+    f.clock.advance(15s);
+    const auto stale = f.get("kv/data/x");
+    REQUIRE(stale.has_value());
+    CHECK(stale->state == cache_state::stale);
+    CHECK(stale->answer->data() == nlohmann::json{{"password", "one"}});
+    f.clock.advance(30s);  // past max_stale: Vault's answer as it came
+    const auto relayed = f.get("kv/data/x");
+    REQUIRE(relayed.has_value());
+    CHECK(relayed->status() == status);
+    // Nothing held for a path never read: relayed at once.
+    f.vault.answer("/v1/kv/data/new", status, R"({"errors":["x"]})");
+    CHECK(f.get("kv/data/new")->status() == status);
+  }
+}
+
+TEST_CASE("kv_cache: a 501 is an answer, not a failure: relayed, never replaced by stale",
+          "[cache]") {
+  fixture f;
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  f.vault.answer(x_target, 501, R"({"errors":["not implemented"]})");
+  f.clock.advance(15s);
+  const auto relayed = f.get("kv/data/x");
+  REQUIRE(relayed.has_value());
+  CHECK(relayed->status() == 501);
+  CHECK(relayed->state == cache_state::miss);
+}
+
+TEST_CASE("kv_cache: a 404 is kept for negative_ttl and served as a hit", "[cache]") {
+  fixture f{negative_config()};
+  const auto first = f.get("kv/data/missing");
+  REQUIRE(first.has_value());
+  CHECK(first->status() == 404);
+  CHECK(first->state == cache_state::miss);
+  for (int i = 0; i < 100; ++i) {
+    const auto again = f.get("kv/data/missing");
+    REQUIRE(again.has_value());
+    REQUIRE(again->status() == 404);
+    REQUIRE(again->state == cache_state::hit);
+    REQUIRE(again->body() == first->body());
+  }
+  CHECK(f.vault.requests("/v1/kv/data/missing") == 1);
+  CHECK(f.cache.stats().negative_hits == 100);
+  CHECK(f.cache.find_fresh("/v1/kv/data/missing").has_value());
+
+  f.clock.advance(5s - 1ms);
+  CHECK(f.get("kv/data/missing")->state == cache_state::hit);
+  f.clock.advance(1ms);  // expired: Vault is asked again
+  CHECK_FALSE(f.cache.find_fresh("/v1/kv/data/missing").has_value());
+  CHECK(f.get("kv/data/missing")->state == cache_state::miss);
+  CHECK(f.vault.requests("/v1/kv/data/missing") == 2);
+}
+
+TEST_CASE("kv_cache: a negative entry is dropped by invalidate and by cache clears", "[cache]") {
+  fixture f{negative_config()};
+  REQUIRE(f.get("kv/data/x").has_value());
+  REQUIRE(f.get("kv/data/y").has_value());
+  REQUIRE(f.cache.snapshot().entries == 2);
+
+  f.cache.invalidate("kv/data/x");  // a forwarded write created it
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  const auto created = f.get("kv/data/x");
+  REQUIRE(created.has_value());
+  CHECK(created->status() == 200);
+  CHECK(created->state == cache_state::miss);
+
+  f.cache.clear_prefix("kv/data/y");
+  CHECK(f.get("kv/data/y")->state == cache_state::miss);
+  f.cache.clear_all();
+  CHECK(f.cache.snapshot().entries == 0);
+}
+
+TEST_CASE("kv_cache: an expired negative entry is never served stale", "[cache]") {
+  fixture f{negative_config()};
+  REQUIRE(f.get("kv/data/missing")->status() == 404);
+  f.vault.fail_all(vault::errc::unreachable);
+  f.clock.advance(11s);  // past ttl as well, within max_stale
+  const auto after = f.get("kv/data/missing");
+  REQUIRE(after.has_error());
+  CHECK(after.error() == vault::errc::unreachable);
+}
+
+TEST_CASE("kv_cache: a 404 on refresh replaces the secret with a negative entry", "[cache]") {
+  fixture f{negative_config()};
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  f.vault.answer(x_target, 404, R"({"errors":[]})");
+  f.refresh();
+  const auto deleted = f.get("kv/data/x");
+  REQUIRE(deleted.has_value());
+  CHECK(deleted->status() == 404);
+  CHECK(deleted->state == cache_state::hit);
+  CHECK(f.vault.requests(x_target) == 2);
+  // Never refreshed: a pass after it expired drops it without asking Vault.
+  f.clock.advance(5s);
+  f.refresh();
+  CHECK(f.cache.snapshot().entries == 0);
+  CHECK(f.vault.requests(x_target) == 2);
+}
+
 TEST_CASE("kv_cache: max_stale 0 returns the error at once", "[cache]") {
   auto config = short_config();
   config.max_stale = 0s;
@@ -518,6 +644,7 @@ TEST_CASE("kv_cache: a refresh without change does not notify", "[cache]") {
   f.refresh();
   // Same values under a new version and request id: not a change for templates.
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 2));
+  f.clock.advance(f.config.refresh_interval);  // its next refresh point
   CHECK(f.get("kv/data/x")->state == cache_state::hit);
   f.refresh();
   CHECK(f.vault.total_requests() == 3);
@@ -699,7 +826,7 @@ TEST_CASE("kv_cache: a failed refresh keeps the entry for stale serving", "[cach
   f.vault.answer(x_target, 502, R"({"errors":["upstream rate limited"]})");
   f.refresh();
   f.vault.fail_all(vault::errc::unreachable);
-  f.clock.advance(1s);
+  f.clock.advance(2s);  // the next refresh point
   CHECK(f.get("kv/data/x")->state == cache_state::hit);
   f.refresh();
   CHECK(f.cache.stats().refreshes_failed == 2);
@@ -707,4 +834,74 @@ TEST_CASE("kv_cache: a failed refresh keeps the entry for stale serving", "[cach
   CHECK(f.cache.snapshot().entries == 1);
   f.clock.advance(10s);
   CHECK(f.get("kv/data/x")->state == cache_state::stale);
+}
+
+TEST_CASE("kv_cache: each entry's first refresh falls where the random source puts it", "[cache]") {
+  fixture f;  // refresh_interval 2 s
+  f.phases = {0.0, 0.5, 0.9};
+  for (const char* name : {"a", "b", "c"}) {
+    f.vault.answer(std::string{"/v1/kv/data/"} + name, 200, kv2_body(R"({"v":"1"})", 1));
+    REQUIRE(f.get(std::string{"kv/data/"} + name).has_value());
+  }
+  const auto reads = [&f] {
+    return std::vector<int>{f.vault.requests("/v1/kv/data/a"), f.vault.requests("/v1/kv/data/b"),
+                            f.vault.requests("/v1/kv/data/c")};
+  };
+  const auto read_all = [&f] {
+    for (const char* name : {"a", "b", "c"}) {
+      REQUIRE(f.get(std::string{"kv/data/"} + name)->state == cache_state::hit);
+    }
+  };
+  f.refresh();  // at 0: a only
+  CHECK(reads() == std::vector<int>{2, 1, 1});
+  f.clock.advance(999ms);
+  f.refresh();
+  CHECK(reads() == std::vector<int>{2, 1, 1});
+  f.clock.advance(1ms);  // at 1 s: b
+  f.refresh();
+  CHECK(reads() == std::vector<int>{2, 2, 1});
+  f.clock.advance(800ms);  // at 1.8 s: c
+  f.refresh();
+  CHECK(reads() == std::vector<int>{2, 2, 2});
+  // Then every interval, each at its own phase: a at 2 s, b at 3 s, c at 3.8 s.
+  read_all();
+  f.clock.advance(200ms);
+  f.refresh();
+  CHECK(reads() == std::vector<int>{3, 2, 2});
+  read_all();
+  f.clock.advance(1s);
+  f.refresh();
+  CHECK(reads() == std::vector<int>{3, 3, 2});
+  f.clock.advance(800ms);
+  f.refresh();
+  CHECK(reads() == std::vector<int>{3, 3, 3});
+}
+
+TEST_CASE("kv_cache: after an outage the entries keep their phases", "[cache]") {
+  fixture f;  // refresh_interval 2 s, ttl 10 s, max_stale 30 s
+  f.phases = {0.25, 0.75};
+  f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));
+  f.vault.answer("/v1/kv/data/y", 200, kv2_body(R"({"password":"y"})", 1));
+  REQUIRE(f.get("kv/data/x").has_value());
+  REQUIRE(f.get("kv/data/y").has_value());
+  f.vault.fail_all(vault::errc::unreachable);
+  for (int i = 0; i < 10; ++i) {  // 10 s of outage, a pass every second, both read
+    f.clock.advance(1s);
+    REQUIRE(f.get("kv/data/x").has_value());
+    REQUIRE(f.get("kv/data/y").has_value());
+    f.refresh();
+  }
+  f.vault.fail_all(std::nullopt);
+  // Read again (served stale: Vault failed this key a moment ago), so both are due for refresh.
+  REQUIRE(f.get("kv/data/y")->state == cache_state::stale);
+  const auto before_x = f.vault.requests(x_target);
+  const auto before_y = f.vault.requests("/v1/kv/data/y");
+  // Now at 10 s: x is due at 10.5 s, y at 11.5 s, not both at once.
+  f.clock.advance(500ms);
+  f.refresh();
+  CHECK(f.vault.requests(x_target) == before_x + 1);
+  CHECK(f.vault.requests("/v1/kv/data/y") == before_y);
+  f.clock.advance(1s);
+  f.refresh();
+  CHECK(f.vault.requests("/v1/kv/data/y") == before_y + 1);
 }

@@ -334,7 +334,7 @@ TEST_CASE("config: unknown sections and keys are errors, with the known ones lis
         "cache, database, log, exec, secrets, env, template.NAME, security, audit, client.NAME)");
   CHECK(problem_of("[cache]\nttl = 1m\nsize = 3\n") ==
         "/etc/x.ini:3: cache.size: unknown key (known: ttl, refresh_interval, max_stale, "
-        "max_entries)");
+        "max_entries, negative_ttl)");
   CHECK(problem_of("[template.a]\nsource = /a\ndestination = /b\nmode = 0600\n") ==
         "/etc/x.ini:4: template.a.mode: unknown key (known: source, destination, perms, command)");
 }
@@ -597,121 +597,144 @@ TEST_CASE("config: a unix socket without an address in the file means no TCP", "
   CHECK(parsed_ok("[listener]\nunix_socket = /run/s.sock\naddress = 127.0.0.1:8100\n")
             .listener.address == "127.0.0.1:8100");
   CHECK(parsed_ok("").listener.address == "127.0.0.1:8100");
-  // Issue 20: the methods other than AppRole and the keys each needs.
+}
 
-  TEST_CASE("config: auth.mount defaults to the method's name", "[config][auth]") {
-    CHECK(parsed_ok("").auth.kind == config::auth_method::approle);
-    const auto k8s = parsed_ok("[auth]\nmethod = kubernetes\nrole = app\n");
-    CHECK(k8s.auth.kind == config::auth_method::kubernetes);
-    CHECK(k8s.auth.method == "kubernetes");
-    CHECK(k8s.auth.mount == "kubernetes");
-    CHECK(k8s.auth.jwt_file == "/var/run/secrets/kubernetes.io/serviceaccount/token");
-    CHECK(parsed_ok("[auth]\nmethod = jwt\nrole = ci\n").auth.mount == "jwt");
-    CHECK(parsed_ok("[auth]\nmethod = token_file\ntoken_file = /run/t\n").auth.mount ==
-          "token_file");
-    CHECK(parsed_ok("[auth]\nmethod = jwt\nmount = spiffe\nrole = ci\n").auth.mount == "spiffe");
-    // The order of the keys does not matter: an explicit mount before the method is kept.
-    CHECK(parsed_ok("[auth]\nmount = k8s-east\nmethod = kubernetes\nrole = a\n").auth.mount ==
-          "k8s-east");
-  }
+// Issue 20: the methods other than AppRole and the keys each needs.
 
-  TEST_CASE(
-      "config: auth.relogin defaults to on_expiry only where the platform refreshes the "
-      "credential",
-      "[config][auth]") {
-    using config::relogin_policy;
-    CHECK(parsed_ok("").auth.relogin == relogin_policy::never);
-    CHECK(parsed_ok("[auth]\nmethod = kubernetes\nrole = a\n").auth.relogin ==
-          relogin_policy::on_expiry);
-    CHECK(parsed_ok("[auth]\nmethod = jwt\nrole = a\n").auth.relogin == relogin_policy::on_expiry);
-    CHECK(parsed_ok("[vault]\nclient_cert = /c.pem\nclient_key = /k.pem\n[auth]\nmethod = cert\n")
-              .auth.relogin == relogin_policy::on_expiry);
-    CHECK(parsed_ok("[auth]\nmethod = token_file\ntoken_file = /t\n").auth.relogin ==
-          relogin_policy::never);
-    CHECK(parsed_ok("[auth]\nmethod = kubernetes\nrole = a\nrelogin = never\n").auth.relogin ==
-          relogin_policy::never);
-    CHECK(parsed_ok("[auth]\nrelogin = never\n").auth.relogin == relogin_policy::never);
-  }
+TEST_CASE("config: auth.mount defaults to the method's name", "[config][auth]") {
+  CHECK(parsed_ok("").auth.kind == config::auth_method::approle);
+  const auto k8s = parsed_ok("[auth]\nmethod = kubernetes\nrole = app\n");
+  CHECK(k8s.auth.kind == config::auth_method::kubernetes);
+  CHECK(k8s.auth.method == "kubernetes");
+  CHECK(k8s.auth.mount == "kubernetes");
+  CHECK(k8s.auth.jwt_file == "/var/run/secrets/kubernetes.io/serviceaccount/token");
+  CHECK(parsed_ok("[auth]\nmethod = jwt\nrole = ci\n").auth.mount == "jwt");
+  CHECK(parsed_ok("[auth]\nmethod = token_file\ntoken_file = /run/t\n").auth.mount == "token_file");
+  CHECK(parsed_ok("[auth]\nmethod = jwt\nmount = spiffe\nrole = ci\n").auth.mount == "spiffe");
+  // The order of the keys does not matter: an explicit mount before the method is kept.
+  CHECK(parsed_ok("[auth]\nmount = k8s-east\nmethod = kubernetes\nrole = a\n").auth.mount ==
+        "k8s-east");
+}
 
-  TEST_CASE("config: relogin = on_expiry with approle cites the never-log-in-again rule",
-            "[config][auth]") {
-    CHECK(problem_of("[auth]\nmethod = approle\nrelogin = on_expiry\n") ==
-          "/etc/x.ini:3: auth.relogin: on_expiry is not allowed with method = approle: never log "
-          "in again after a failed renewal, the secret_id may have expired or been used up (use "
-          "on_renew_failure)");
-    // approle is the default method: the rule holds without `method =` too.
-    CHECK(problem_of("[auth]\nrelogin = on_expiry\n").find("not allowed with method = approle") !=
-          std::string::npos);
-    CHECK(problem_of("[auth]\nmethod = token_file\ntoken_file = /t\nrelogin = on_expiry\n") ==
-          "/etc/x.ini:4: auth.relogin: on_expiry is not possible with method = token_file: the "
-          "sidecar has no credential to log in with");
-    CHECK(problem_of("[auth]\nrelogin = always\n") ==
-          "/etc/x.ini:2: auth.relogin: expected never or on_expiry, not \"always\"");
-  }
+TEST_CASE(
+    "config: auth.relogin defaults to on_expiry only where the platform refreshes the "
+    "credential",
+    "[config][auth]") {
+  using config::relogin_policy;
+  CHECK(parsed_ok("").auth.relogin == relogin_policy::never);
+  CHECK(parsed_ok("[auth]\nmethod = kubernetes\nrole = a\n").auth.relogin ==
+        relogin_policy::on_expiry);
+  CHECK(parsed_ok("[auth]\nmethod = jwt\nrole = a\n").auth.relogin == relogin_policy::on_expiry);
+  CHECK(parsed_ok("[vault]\nclient_cert = /c.pem\nclient_key = /k.pem\n[auth]\nmethod = cert\n")
+            .auth.relogin == relogin_policy::on_expiry);
+  CHECK(parsed_ok("[auth]\nmethod = token_file\ntoken_file = /t\n").auth.relogin ==
+        relogin_policy::never);
+  CHECK(parsed_ok("[auth]\nmethod = kubernetes\nrole = a\nrelogin = never\n").auth.relogin ==
+        relogin_policy::never);
+  CHECK(parsed_ok("[auth]\nrelogin = never\n").auth.relogin == relogin_policy::never);
+}
 
-  TEST_CASE("config: each auth method names the keys it requires", "[config][auth]") {
-    CHECK(problem_of("[auth]\nmethod = kubernetes\n") ==
-          "/etc/x.ini:2: auth.role: required with method = kubernetes");
-    CHECK(problem_of("[auth]\nmethod = jwt\n") ==
-          "/etc/x.ini:2: auth.role: required with method = jwt");
-    CHECK(problem_of("[auth]\nmethod = jwt\nrole =\n") ==
-          "/etc/x.ini:3: auth.role: required with method = jwt");
-    CHECK(problem_of("[auth]\nmethod = kubernetes\nrole = a\njwt_file =\n") ==
-          "/etc/x.ini:4: auth.jwt_file: required with method = kubernetes");
-    CHECK(problem_of("[auth]\nmethod = token_file\n") ==
-          "/etc/x.ini:2: auth.token_file: required with method = token_file");
-    CHECK(problems_of("[auth]\nmethod = cert\n") ==
-          list{"/etc/x.ini:2: vault.client_cert: required with auth.method = cert (the client "
-               "certificate is the credential)",
-               "/etc/x.ini:2: vault.client_key: required with auth.method = cert (the client "
-               "certificate is the credential)"});
-    // The role is optional for cert (Vault then tries every certificate role).
-    const auto cert = parsed_ok(
-        "[vault]\nclient_cert = /c.pem\nclient_key = /k.pem\n"
-        "[auth]\nmethod = cert\n");
-    CHECK(cert.auth.role.empty());
-    CHECK(cert.auth.mount == "cert");
-    // VAULT_CLIENT_CERT / VAULT_CLIENT_KEY count as the client certificate.
-    CHECK(parse("[auth]\nmethod = cert\nrole = web\n",
-                {{"VAULT_CLIENT_CERT", "/c.pem"}, {"VAULT_CLIENT_KEY", "/k.pem"}})
-              .has_value());
-  }
+TEST_CASE("config: relogin = on_expiry with approle cites the never-log-in-again rule",
+          "[config][auth]") {
+  CHECK(problem_of("[auth]\nmethod = approle\nrelogin = on_expiry\n") ==
+        "/etc/x.ini:3: auth.relogin: on_expiry is not allowed with method = approle: never log "
+        "in again after a failed renewal, the secret_id may have expired or been used up (use "
+        "on_renew_failure)");
+  // approle is the default method: the rule holds without `method =` too.
+  CHECK(problem_of("[auth]\nrelogin = on_expiry\n").find("not allowed with method = approle") !=
+        std::string::npos);
+  CHECK(problem_of("[auth]\nmethod = token_file\ntoken_file = /t\nrelogin = on_expiry\n") ==
+        "/etc/x.ini:4: auth.relogin: on_expiry is not possible with method = token_file: the "
+        "sidecar has no credential to log in with");
+  CHECK(problem_of("[auth]\nrelogin = always\n") ==
+        "/etc/x.ini:2: auth.relogin: expected never or on_expiry, not \"always\"");
+}
 
-  TEST_CASE("config: a key another auth method reads is refused, not ignored", "[config][auth]") {
-    CHECK(problem_of("[auth]\nmethod = kubernetes\nrole = a\nsecret_id_file = /s\n") ==
-          "/etc/x.ini:4: auth.secret_id_file: not used with method = kubernetes");
-    CHECK(problem_of("[auth]\nrole_id_file = /r\nrole = a\n") ==
-          "/etc/x.ini:3: auth.role: not used with method = approle");
-    CHECK(problem_of("[auth]\njwt_file = /j\n") ==
-          "/etc/x.ini:2: auth.jwt_file: not used with method = approle");
-    CHECK(problem_of("[auth]\nmethod = token_file\ntoken_file = /t\nrole = a\n") ==
-          "/etc/x.ini:4: auth.role: not used with method = token_file");
-    CHECK(problem_of("[auth]\nmethod = kubernetes\nrole = a\ntoken_file = /t\n") ==
-          "/etc/x.ini:4: auth.token_file: not used with method = kubernetes");
-    CHECK(problem_of("[vault]\nclient_cert = /c\nclient_key = /k\n[auth]\nmethod = cert\n"
-                     "jwt_file = /j\n") ==
-          "/etc/x.ini:6: auth.jwt_file: not used with method = cert");
-    // Empty or default values are not a mistake: `check` lists every key that way.
-    CHECK(parse("[auth]\nmethod = approle\nrole =\ntoken_file =\n"
-                "jwt_file = /var/run/secrets/kubernetes.io/serviceaccount/token\n")
-              .has_value());
-    CHECK(parse("[auth]\nmethod = kubernetes\nrole = a\nrole_id_file =\n"
-                "remove_secret_id_file_after_reading = false\n")
-              .has_value());
-    CHECK(problem_of("[auth]\nmethod = jwt\nrole = a\n"
-                     "secret_id_response_wrapping_path = auth/approle/role/a/secret-id\n") ==
-          "/etc/x.ini:4: auth.secret_id_response_wrapping_path: not used with method = jwt");
-  }
+TEST_CASE("config: each auth method names the keys it requires", "[config][auth]") {
+  CHECK(problem_of("[auth]\nmethod = kubernetes\n") ==
+        "/etc/x.ini:2: auth.role: required with method = kubernetes");
+  CHECK(problem_of("[auth]\nmethod = jwt\n") ==
+        "/etc/x.ini:2: auth.role: required with method = jwt");
+  CHECK(problem_of("[auth]\nmethod = jwt\nrole =\n") ==
+        "/etc/x.ini:3: auth.role: required with method = jwt");
+  CHECK(problem_of("[auth]\nmethod = kubernetes\nrole = a\njwt_file =\n") ==
+        "/etc/x.ini:4: auth.jwt_file: required with method = kubernetes");
+  CHECK(problem_of("[auth]\nmethod = token_file\n") ==
+        "/etc/x.ini:2: auth.token_file: required with method = token_file");
+  CHECK(problems_of("[auth]\nmethod = cert\n") ==
+        list{"/etc/x.ini:2: vault.client_cert: required with auth.method = cert (the client "
+             "certificate is the credential)",
+             "/etc/x.ini:2: vault.client_key: required with auth.method = cert (the client "
+             "certificate is the credential)"});
+  // The role is optional for cert (Vault then tries every certificate role).
+  const auto cert = parsed_ok(
+      "[vault]\nclient_cert = /c.pem\nclient_key = /k.pem\n"
+      "[auth]\nmethod = cert\n");
+  CHECK(cert.auth.role.empty());
+  CHECK(cert.auth.mount == "cert");
+  // VAULT_CLIENT_CERT / VAULT_CLIENT_KEY count as the client certificate.
+  CHECK(parse("[auth]\nmethod = cert\nrole = web\n",
+              {{"VAULT_CLIENT_CERT", "/c.pem"}, {"VAULT_CLIENT_KEY", "/k.pem"}})
+            .has_value());
+}
 
-  TEST_CASE("config: secret_id_response_wrapping_path is a Vault path", "[config][auth]") {
-    const auto cfg = parsed_ok(
-        "[auth]\nsecret_id_file = /run/wrapped\n"
-        "secret_id_response_wrapping_path = auth/approle/role/app/secret-id\n");
-    CHECK(cfg.auth.secret_id_response_wrapping_path == "auth/approle/role/app/secret-id");
-    CHECK(parsed_ok("").auth.secret_id_response_wrapping_path.empty());
-    CHECK(problem_of(
-              "[auth]\nsecret_id_response_wrapping_path = /v1/auth/approle/role/a/secret-id\n") ==
-          "/etc/x.ini:2: auth.secret_id_response_wrapping_path: expected a Vault path without "
-          "leading or trailing / (e.g. auth/approle/role/myapp/secret-id), not "
-          "\"/v1/auth/approle/role/a/secret-id\"");
-  }
+TEST_CASE("config: a key another auth method reads is refused, not ignored", "[config][auth]") {
+  CHECK(problem_of("[auth]\nmethod = kubernetes\nrole = a\nsecret_id_file = /s\n") ==
+        "/etc/x.ini:4: auth.secret_id_file: not used with method = kubernetes");
+  CHECK(problem_of("[auth]\nrole_id_file = /r\nrole = a\n") ==
+        "/etc/x.ini:3: auth.role: not used with method = approle");
+  CHECK(problem_of("[auth]\njwt_file = /j\n") ==
+        "/etc/x.ini:2: auth.jwt_file: not used with method = approle");
+  CHECK(problem_of("[auth]\nmethod = token_file\ntoken_file = /t\nrole = a\n") ==
+        "/etc/x.ini:4: auth.role: not used with method = token_file");
+  CHECK(problem_of("[auth]\nmethod = kubernetes\nrole = a\ntoken_file = /t\n") ==
+        "/etc/x.ini:4: auth.token_file: not used with method = kubernetes");
+  CHECK(problem_of("[vault]\nclient_cert = /c\nclient_key = /k\n[auth]\nmethod = cert\n"
+                   "jwt_file = /j\n") ==
+        "/etc/x.ini:6: auth.jwt_file: not used with method = cert");
+  // Empty or default values are not a mistake: `check` lists every key that way.
+  CHECK(parse("[auth]\nmethod = approle\nrole =\ntoken_file =\n"
+              "jwt_file = /var/run/secrets/kubernetes.io/serviceaccount/token\n")
+            .has_value());
+  CHECK(parse("[auth]\nmethod = kubernetes\nrole = a\nrole_id_file =\n"
+              "remove_secret_id_file_after_reading = false\n")
+            .has_value());
+  CHECK(problem_of("[auth]\nmethod = jwt\nrole = a\n"
+                   "secret_id_response_wrapping_path = auth/approle/role/a/secret-id\n") ==
+        "/etc/x.ini:4: auth.secret_id_response_wrapping_path: not used with method = jwt");
+}
+
+TEST_CASE("config: secret_id_response_wrapping_path is a Vault path", "[config][auth]") {
+  const auto cfg = parsed_ok(
+      "[auth]\nsecret_id_file = /run/wrapped\n"
+      "secret_id_response_wrapping_path = auth/approle/role/app/secret-id\n");
+  CHECK(cfg.auth.secret_id_response_wrapping_path == "auth/approle/role/app/secret-id");
+  CHECK(parsed_ok("").auth.secret_id_response_wrapping_path.empty());
+  CHECK(problem_of(
+            "[auth]\nsecret_id_response_wrapping_path = /v1/auth/approle/role/a/secret-id\n") ==
+        "/etc/x.ini:2: auth.secret_id_response_wrapping_path: expected a Vault path without "
+        "leading or trailing / (e.g. auth/approle/role/myapp/secret-id), not "
+        "\"/v1/auth/approle/role/a/secret-id\"");
+}
+
+TEST_CASE("config: the upstream budget and negative_ttl, defaults and bounds", "[config]") {
+  const auto defaults = parsed_ok("");
+  CHECK(defaults.vault.rate_limit == 0);
+  CHECK(defaults.vault.max_concurrent_requests == 0);
+  CHECK(defaults.cache.negative_ttl == 5s);
+
+  const auto set = parsed_ok(
+      "[vault]\nrate_limit = 20\nmax_concurrent_requests = 8\n[cache]\nnegative_ttl = 0\n");
+  CHECK(set.vault.rate_limit == 20);
+  CHECK(set.vault.max_concurrent_requests == 8);
+  CHECK(set.cache.negative_ttl == 0s);
+  CHECK(parsed_ok("[cache]\nnegative_ttl = 500ms\n").cache.negative_ttl == 500ms);
+
+  CHECK(problem_of("[vault]\nrate_limit = -1\n") ==
+        "/etc/x.ini:2: vault.rate_limit: expected a whole number from 0 to 1000000, not \"-1\"");
+  CHECK(problem_of("[vault]\nmax_concurrent_requests = lots\n") ==
+        "/etc/x.ini:2: vault.max_concurrent_requests: expected a whole number from 0 to 100000, "
+        "not \"lots\"");
+  CHECK(problem_of("[cache]\nnegative_ttl = soon\n")
+            .starts_with("/etc/x.ini:2: cache.negative_ttl: invalid duration \"soon\""));
+}

@@ -572,3 +572,34 @@ TEST_CASE("lease_store: a creds read refused with invalid token is reported to t
     t.store->stop();
   });
 }
+
+TEST_CASE("lease_store: a rotation answered 429 keeps the held lease served, then recovers",
+          "[lease]") {
+  harness h;
+  h.vault.add_role(app, 4, 60);
+  h.run([](harness& t) -> net::awaitable<void> {
+    REQUIRE((co_await t.store->async_get(app)).has_value());
+    // Vault failing, not refusing: the rotation at 3.2 s and its first retry (75-100 ms later)
+    // meet a rate-limit quota; the second retry (150-200 ms after that) succeeds.
+    const fault quota{.transport = std::nullopt,
+                      .status = 429,
+                      .body = R"({"errors":["request path \"database/creds/app\": rate limit )"
+                              R"(quota exceeded"]})"};
+    t.vault.push_fault(app_target, quota);
+    t.vault.push_fault(app_target, quota);
+    co_await sleep_for(3250ms);
+    const auto during = co_await t.store->async_get(app);  // before the retry succeeds
+    REQUIRE(during.has_value());
+    CHECK(during->status == 200);
+    CHECK(during->cache == lease::cache_state::hit);
+    CHECK(body_of(*during)["lease_id"] == "database/creds/app/1");
+    co_await sleep_for(450ms);
+    const auto after = co_await t.store->async_get(app);
+    REQUIRE(after.has_value());
+    CHECK(body_of(*after)["lease_id"] == "database/creds/app/2");
+    t.store->stop();
+  });
+  CHECK(h.stats.failures == 2);
+  CHECK(h.stats.rotations == 1);
+  CHECK(h.stats.expirations == 0);
+}

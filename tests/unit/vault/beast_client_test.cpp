@@ -812,3 +812,232 @@ TEST_CASE("beast_client: an answer followed by bytes past its Content-Length is 
   CHECK(double_vault.connections_accepted() == 2);
   CHECK(client.stats().connections_opened == 2);
 }
+
+TEST_CASE("beast_client: a 429 with Retry-After is not retried and pauses reads, not writes",
+          "[vault]") {
+  net::io_context io;
+  scripted_server server{io};
+  server.script({.action = scripted_reply::kind::answer,
+                 .status = 429,
+                 .body = R"({"errors":["request path \"kv/x\": rate limit quota exceeded"]})",
+                 .headers = {{"Retry-After", "6"}},
+                 .delay = 0ms,
+                 .keep_alive = true});
+  core::manual_clock clock;
+  vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
+                             fast_retries()};
+
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto vaults = co_await client.async_send(get("/v1/kv/x"));
+        REQUIRE(vaults.has_value());
+        CHECK(vaults->status == 429);
+        CHECK_FALSE(vaults->local);
+        CHECK(server.requests().size() == 1);  // never retried before Retry-After
+
+        clock.advance(2s);
+        const auto local = co_await client.async_send(get("/v1/kv/y"));
+        REQUIRE(local.has_value());
+        CHECK(local->status == 429);
+        CHECK(local->local);
+        CHECK(header(*local, "Retry-After") == "4");
+        CHECK(nlohmann::json::parse(local->body.reveal())["errors"].size() == 1);
+        CHECK(server.requests().size() == 1);  // nothing sent while paused
+
+        // Writes and logins are not reads: they go.
+        const auto write = co_await client.async_send(post("/v1/kv/x", R"({"a":1})"));
+        const auto login = co_await client.async_send(post("/v1/auth/approle/login", "{}"));
+        CHECK(write->status == 200);
+        CHECK(login->status == 200);
+        CHECK(server.requests().size() == 3);
+
+        clock.advance(4s);  // the pause is over
+        const auto after = co_await client.async_send(get("/v1/kv/y"));
+        CHECK(after->status == 200);
+        CHECK_FALSE(after->local);
+      },
+      &server);
+  CHECK(server.requests().size() == 4);
+  CHECK(client.gate().stats().pauses == 1);
+  CHECK(client.gate().stats().paused_refusals == 1);
+  CHECK(client.stats().retries == 0);
+}
+
+TEST_CASE("beast_client: a renewal waits out a pause when the token has time, else goes at once",
+          "[vault]") {
+  net::io_context io;
+  scripted_server server{io};
+  server.script({.action = scripted_reply::kind::answer,
+                 .status = 503,
+                 .body = R"({"errors":["Vault is sealed"]})",
+                 .headers = {{"Retry-After", "1"}},
+                 .delay = 0ms,
+                 .keep_alive = true});
+  server.script(503);  // for the second pause
+  core::system_clock clock;
+  auto settings = settings_for(server.address());
+  settings.request_timeout = 2s;
+  settings.max_retries = 0;
+  vault::beast_client client{io.get_executor(), settings, clock, no_jitter(), fast_retries()};
+  auto expiry = clock.now() + 1h;
+  client.set_token_expiry([&] { return expiry; });
+
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto sealed = co_await client.async_send(get("/v1/kv/x"));
+        REQUIRE(sealed->status == 503);
+        const auto started = std::chrono::steady_clock::now();
+        const auto waited = co_await client.async_send(post("/v1/auth/token/renew-self", ""));
+        CHECK(waited->status == 503);  // the second scripted answer: it was sent, after the pause
+        CHECK(std::chrono::steady_clock::now() - started >= 900ms);
+      },
+      &server);
+  CHECK(server.requests().size() == 2);
+
+  // The token expires before the pause would end plus request_timeout: sent at once.
+  net::io_context io2;
+  scripted_server server2{io2};
+  server2.script({.action = scripted_reply::kind::answer,
+                  .status = 429,
+                  .body = R"({"errors":["rate limit quota exceeded"]})",
+                  .headers = {{"Retry-After", "60"}},
+                  .delay = 0ms,
+                  .keep_alive = true});
+  vault::beast_client client2{io2.get_executor(), settings_for(server2.address()), clock,
+                              no_jitter(), fast_retries()};
+  expiry = clock.now() + 30s;
+  client2.set_token_expiry([&] { return expiry; });
+  run(
+      io2,
+      [&]() -> net::awaitable<void> {
+        const auto limited = co_await client2.async_send(get("/v1/kv/x"));
+        REQUIRE(limited->status == 429);
+        const auto started = std::chrono::steady_clock::now();
+        const auto renewed = co_await client2.async_send(post("/v1/auth/token/renew-self", ""));
+        CHECK(renewed->status == 200);
+        CHECK_FALSE(renewed->local);
+        CHECK(std::chrono::steady_clock::now() - started < 1s);
+      },
+      &server2);
+  CHECK(server2.requests().size() == 2);
+}
+
+TEST_CASE("beast_client: past rate_limit within request_timeout a request gets a local 429",
+          "[vault]") {
+  net::io_context io;
+  scripted_server server{io};
+  core::system_clock clock;  // the budget refills in real time here
+  auto settings = settings_for(server.address());
+  settings.rate_limit = 2;
+  settings.request_timeout = 1s;
+  vault::beast_client client{io.get_executor(), settings, clock, no_jitter(), fast_retries()};
+
+  int ok = 0;
+  int refused = 0;
+  int answered = 0;
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto executor = co_await net::this_coro::executor;
+        for (int i = 0; i < 6; ++i) {
+          net::co_spawn(executor, client.async_send(get("/v1/kv/" + std::to_string(i))),
+                        [&](std::exception_ptr e, result<vault::response> answer) {
+                          ++answered;
+                          if (e || !answer) return;
+                          if (answer->status == 200) ++ok;
+                          if (answer->status == 429 && answer->local &&
+                              header(*answer, "Retry-After") == "1") {
+                            ++refused;
+                          }
+                        });
+        }
+        // A login never waits for budget, even with the bucket empty.
+        const auto login = co_await client.async_send(post("/v1/auth/approle/login", "{}"));
+        CHECK(login->status == 200);
+        CHECK(answered <= 2);  // only the burst was answered: the others still wait for budget
+        co_await settle([&] { return answered == 6; });
+      },
+      &server);
+  CHECK(answered == 6);
+  CHECK(ok + refused == 6);
+  CHECK(refused >= 1);  // a burst of 2, then 2 per second for 1 s: at most 4 or 5 go
+  CHECK(ok <= 5);
+  CHECK(server.requests().size() == static_cast<std::size_t>(ok) + 1);
+  CHECK(client.gate().stats().budget_refusals == static_cast<std::size_t>(refused));
+}
+
+TEST_CASE("beast_client: max_concurrent_requests holds the others until one is answered",
+          "[vault]") {
+  net::io_context io;
+  scripted_server server{io};
+  for (int i = 0; i < 4; ++i) {
+    server.script({.action = scripted_reply::kind::answer,
+                   .status = 200,
+                   .body = "{}",
+                   .headers = {},
+                   .delay = 50ms,
+                   .keep_alive = true});
+  }
+  core::system_clock clock;
+  auto settings = settings_for(server.address());
+  settings.max_concurrent_requests = 1;
+  vault::beast_client client{io.get_executor(), settings, clock, no_jitter(), fast_retries()};
+
+  int succeeded = 0;
+  int most_in_flight = 0;
+  run(
+      io,
+      [&]() -> net::awaitable<void> {
+        const auto executor = co_await net::this_coro::executor;
+        for (int i = 0; i < 4; ++i) {
+          net::co_spawn(executor, client.async_send(get("/v1/kv/" + std::to_string(i))),
+                        [&](std::exception_ptr e, result<vault::response> answer) {
+                          if (!e && answer && answer->status == 200) ++succeeded;
+                        });
+        }
+        co_await settle([&] {
+          most_in_flight = std::max(most_in_flight, client.gate().in_flight());
+          return succeeded == 4;
+        });
+      },
+      &server);
+  CHECK(succeeded == 4);
+  CHECK(most_in_flight == 1);
+  CHECK(client.stats().connections_opened == 1);  // one at a time: one connection is enough
+}
+
+TEST_CASE("beast_client: a 429 without Retry-After, or with 0, is retried after a backoff",
+          "[vault]") {
+  for (const char* retry_after : {"", "0", "soon"}) {
+    INFO("Retry-After \"" << retry_after << "\"");
+    net::io_context io;
+    scripted_server server{io};
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (*retry_after != '\0') headers.emplace_back("Retry-After", retry_after);
+    server.script({.action = scripted_reply::kind::answer,
+                   .status = 429,
+                   .body = R"({"errors":["rate limit quota exceeded"]})",
+                   .headers = headers,
+                   .delay = 0ms,
+                   .keep_alive = true});
+    core::manual_clock clock;
+    auto limits = fast_retries();
+    limits.retry_initial = 40ms;
+    vault::beast_client client{io.get_executor(), settings_for(server.address()), clock,
+                               no_jitter(), limits};
+    run(
+        io,
+        [&]() -> net::awaitable<void> {
+          const auto started = std::chrono::steady_clock::now();
+          const auto answer = co_await client.async_send(get("/v1/kv/x"));
+          CHECK(answer->status == 200);  // the retry got the default answer
+          CHECK(std::chrono::steady_clock::now() - started >= 40ms);  // not at once
+        },
+        &server);
+    CHECK(server.requests().size() == 2);
+    CHECK(client.stats().retries == 1);
+    CHECK(client.gate().stats().pauses == 0);
+  }
+}

@@ -32,6 +32,10 @@ class fault_plan {
   void set_delay(std::string prefix, std::chrono::milliseconds delay);
   void drop_next(std::string prefix, int count);
   void corrupt_next(std::string prefix, int count, corruption mode);
+  /// For `window` from now, every matching request is answered `status` with
+  /// `{"errors":[message]}` and `headers` (e.g. a rate-limit quota: 429 and Retry-After).
+  void fail_for(std::string prefix, std::chrono::milliseconds window, unsigned status,
+                std::string message, std::vector<std::pair<std::string, std::string>> headers);
   void clear();
 
   /// Decides for one request, using up one counted fault that matches its path.
@@ -45,7 +49,13 @@ class fault_plan {
     std::string message{};
     std::optional<corruption> mode{};
   };
+  struct windowed {
+    std::string prefix{};
+    std::chrono::steady_clock::time_point until{};
+    vault_reply reply{};
+  };
   std::vector<counted> counted_;
+  std::vector<windowed> windows_;
   std::vector<std::pair<std::string, std::chrono::milliseconds>> delays_;
 };
 

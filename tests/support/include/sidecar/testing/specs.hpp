@@ -47,6 +47,7 @@ using policy_rules = std::vector<std::pair<std::string, std::vector<std::string>
 struct request_record {
   std::string method{}, path{}, query{}, token{};
   unsigned status = 0;
+  long long at_ms = 0;  ///< when it was answered (or dropped), ms since the double started
 };
 
 }  // namespace sidecar::testing

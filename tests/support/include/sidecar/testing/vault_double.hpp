@@ -79,6 +79,11 @@ class vault_double {
   void drop_next(const std::string& path_prefix, int count);
   /// The next `count` matching requests are answered garbled on the wire (corruption.hpp).
   void corrupt_next(const std::string& path_prefix, int count, corruption mode);
+  /// For `window` from now, every matching request answers `status` with
+  /// `{"errors":[error_message]}` and `headers` (fault_plan::fail_for).
+  void fail_for(const std::string& path_prefix, std::chrono::milliseconds window, unsigned status,
+                std::string error_message,
+                std::vector<std::pair<std::string, std::string>> headers);
   void clear_faults();
   /// Sealed: 503 `{"errors":["Vault is sealed"]}` on everything but sys/health.
   void seal();

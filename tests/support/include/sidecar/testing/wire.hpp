@@ -32,6 +32,7 @@ struct vault_request {
 struct vault_reply {
   unsigned status = 200;
   nlohmann::json body;
+  std::vector<std::pair<std::string, std::string>> headers{};  ///< e.g. Retry-After of a 429
 };
 
 /// `{"errors":[...]}` with the given status.

@@ -15,6 +15,7 @@ packages=(
   # scripts/package.sh and tests/package/test_package.sh (the .deb, its lintian run, the man
   # page rendering, systemd-analyze verify on the unit)
   dpkg-dev binutils lintian groff-base man-db init-system-helpers systemd
+  clang-format  # scripts/test.sh format check
 )
 
 missing=()

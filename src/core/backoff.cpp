@@ -11,7 +11,10 @@ uniform_source make_random_source() {
 }
 
 backoff::backoff(duration initial, duration max, double jitter, uniform_source random)
-    : initial_{initial}, max_{std::max(initial, max)}, jitter_{jitter}, random_{std::move(random)} {}
+    : initial_{initial},
+      max_{std::max(initial, max)},
+      jitter_{jitter},
+      random_{std::move(random)} {}
 
 duration backoff::next() {
   auto base = initial_;

@@ -20,8 +20,8 @@ constexpr const char* text_pattern = "%Y-%m-%dT%H:%M:%S.%e%z %l %n: %v";
 class json_formatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto ts = std::chrono::duration_cast<std::chrono::milliseconds>(
-        msg.time.time_since_epoch());
+    const auto ts =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch());
     nlohmann::json line{
         {"ts", static_cast<double>(ts.count()) / 1000.0},
         {"level", std::string{spdlog::level::to_string_view(msg.level).data(),

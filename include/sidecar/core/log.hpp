@@ -22,6 +22,7 @@ void add_log_sink(spdlog::sink_ptr sink);
 void remove_log_sink(const spdlog::sink_ptr& sink);
 
 /// Parses `trace|debug|info|warn|error`; false for anything else.
-[[nodiscard]] bool parse_log_level(std::string_view text, spdlog::level::level_enum& level) noexcept;
+[[nodiscard]] bool parse_log_level(std::string_view text,
+                                   spdlog::level::level_enum& level) noexcept;
 
 }  // namespace sidecar::core

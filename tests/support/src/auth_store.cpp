@@ -9,10 +9,14 @@ namespace {
 // Vault's built-in `default` policy, the parts a sidecar can reach.
 const policy_rules& default_policy() {
   static const policy_rules rules{
-      {"auth/token/lookup-self", {"read"}},     {"auth/token/renew-self", {"update"}},
-      {"auth/token/revoke-self", {"update"}},   {"sys/capabilities-self", {"update"}},
-      {"sys/leases/renew", {"update"}},         {"sys/renew", {"update"}},
-      {"sys/leases/lookup", {"update"}},        {"cubbyhole/*", {"create", "read", "update", "delete", "list"}},
+      {"auth/token/lookup-self", {"read"}},
+      {"auth/token/renew-self", {"update"}},
+      {"auth/token/revoke-self", {"update"}},
+      {"sys/capabilities-self", {"update"}},
+      {"sys/leases/renew", {"update"}},
+      {"sys/renew", {"update"}},
+      {"sys/leases/lookup", {"update"}},
+      {"cubbyhole/*", {"create", "read", "update", "delete", "list"}},
   };
   return rules;
 }
@@ -68,7 +72,8 @@ void auth_store::add_policy(const std::string& name, policy_rules rules) {
 
 std::string auth_store::create_token(std::vector<std::string> policies, long long ttl,
                                      bool renewable, int num_uses, long long period) {
-  token_entry entry{.display_name = "token", .path = "auth/token/create",
+  token_entry entry{.display_name = "token",
+                    .path = "auth/token/create",
                     .policies = with_default(std::move(policies))};
   entry.creation_ttl = period > 0 ? period : ttl;
   entry.backend_ttl = ttl;
@@ -164,8 +169,8 @@ bool auth_store::has_mount_access(const token_entry& token, std::string_view mou
     const auto policy = policies_.find(name);
     if (policy == policies_.end()) continue;
     for (const auto& [pattern, granted] : policy->second) {
-      const std::string_view prefix =
-          std::string_view{pattern}.substr(0, pattern.ends_with('*') ? pattern.size() - 1 : pattern.size());
+      const std::string_view prefix = std::string_view{pattern}.substr(
+          0, pattern.ends_with('*') ? pattern.size() - 1 : pattern.size());
       const bool reaches = prefix.starts_with(mount) || mount.starts_with(prefix);
       const bool denied = std::find(granted.begin(), granted.end(), "deny") != granted.end();
       if (reaches && !denied && !granted.empty()) return true;
@@ -200,7 +205,8 @@ vault_reply auth_store::login(const vault_request& request) {
     if (entry->second.uses_left > 0 && --entry->second.uses_left == 0) ids.erase(entry);
   }
 
-  token_entry token{.display_name = "approle", .path = "auth/approle/login",
+  token_entry token{.display_name = "approle",
+                    .path = "auth/approle/login",
                     .policies = with_default(spec.policies),
                     .meta = {{"role_name", spec.name}}};
   token.backend_ttl = spec.token_ttl;
@@ -223,18 +229,12 @@ nlohmann::json auth_store::auth_object(const token_entry& token, long long lease
   nlohmann::json metadata = nullptr;
   for (const auto& [key, value] : token.meta) metadata[key] = value;
   return nlohmann::json{
-      {"client_token", token.id},
-      {"accessor", token.accessor},
-      {"policies", token.policies},
-      {"token_policies", token.policies},
-      {"metadata", metadata},
-      {"lease_duration", lease_duration},
-      {"renewable", token.renewable},
-      {"entity_id", ""},
-      {"token_type", "service"},
-      {"orphan", token.path != "auth/token/create"},
-      {"mfa_requirement", nullptr},
-      {"num_uses", token.uses_left},
+      {"client_token", token.id},     {"accessor", token.accessor},
+      {"policies", token.policies},   {"token_policies", token.policies},
+      {"metadata", metadata},         {"lease_duration", lease_duration},
+      {"renewable", token.renewable}, {"entity_id", ""},
+      {"token_type", "service"},      {"orphan", token.path != "auth/token/create"},
+      {"mfa_requirement", nullptr},   {"num_uses", token.uses_left},
   };
 }
 

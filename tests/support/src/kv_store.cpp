@@ -178,7 +178,8 @@ vault_reply kv_store::v2_data(mount_entry& m, const std::string& path,
     if (it == m.secrets.end() || it->second.versions.empty()) return not_found();
     auto& secret = it->second;
     long long number = static_cast<long long>(secret.versions.size());
-    if (const auto q = request.query.find("version"); q != request.query.end() && q->second != "0") {
+    if (const auto q = request.query.find("version");
+        q != request.query.end() && q->second != "0") {
       try {
         number = std::stoll(q->second);
       } catch (const std::exception&) {
@@ -209,7 +210,8 @@ vault_reply kv_store::v2_data(mount_entry& m, const std::string& path,
       merged.merge_patch(data);
       data = std::move(merged);
     }
-    const auto current = it == m.secrets.end() ? 0 : static_cast<long long>(it->second.versions.size());
+    const auto current =
+        it == m.secrets.end() ? 0 : static_cast<long long>(it->second.versions.size());
     const bool has_cas = request.body.contains("options") && request.body["options"].is_object() &&
                          request.body["options"].contains("cas");
     const bool cas_required = it != m.secrets.end() && it->second.cas_required;

@@ -92,12 +92,13 @@ void write_cert(const std::filesystem::path& path, X509* cert) {
 void write_key(const std::filesystem::path& path, EVP_PKEY* key) {
   {
     std::unique_ptr<BIO, openssl_free> out{BIO_new_file(path.c_str(), "w")};
-    if (!out || PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    if (!out ||
+        PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
       fail("writing private key");
     }
   }
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 }  // namespace
@@ -113,8 +114,9 @@ self_signed_files make_self_signed(const std::filesystem::path& dir) {
                                  .alt_names = "IP:127.0.0.1,DNS:localhost"},
                                 server_key.get(), ca.get(), ca_key.get());
   const auto client_key = make_key();
-  const auto client = make_cert({.common_name = "vault-sidecar client", .extended_usage = "clientAuth"},
-                                client_key.get(), ca.get(), ca_key.get());
+  const auto client =
+      make_cert({.common_name = "vault-sidecar client", .extended_usage = "clientAuth"},
+                client_key.get(), ca.get(), ca_key.get());
 
   const self_signed_files files{
       .ca_cert = (dir / "ca.pem").string(),

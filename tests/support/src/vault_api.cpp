@@ -91,7 +91,8 @@ vault_reply vault_api::authenticated(token_entry& token, const vault_request& re
   }
   if (!state_.auth.allows(token, path, capability)) return permission_denied();
   if (!m) {
-    return error_reply(404, {fmt::format("no handler for route \"{}\". route entry not found.", path)});
+    return error_reply(404,
+                       {fmt::format("no handler for route \"{}\". route entry not found.", path)});
   }
   return route(token, *m, rest, request);
 }
@@ -112,7 +113,8 @@ vault_reply vault_api::route_token(token_entry& token, std::string_view rest,
                                    const vault_request& request) {
   const auto op = request.operation();
   if (rest == "lookup-self") {
-    return op == "read" || op == "update" ? state_.auth.lookup_self(token) : unsupported_operation();
+    return op == "read" || op == "update" ? state_.auth.lookup_self(token)
+                                          : unsupported_operation();
   }
   if (rest == "renew-self") {
     return op == "update" ? state_.auth.renew_self(token, request) : unsupported_operation();
@@ -151,7 +153,8 @@ void vault_api::revoke_token(const std::string& id) {
 }
 
 std::optional<vault_api::mount> vault_api::find_mount(std::string_view path) const {
-  std::vector<mount> table{{"sys/", "system"}, {"auth/token/", "token"}, {"auth/approle/", "approle"}};
+  std::vector<mount> table{
+      {"sys/", "system"}, {"auth/token/", "token"}, {"auth/approle/", "approle"}};
   for (const auto& name : state_.kv.mounts()) table.push_back({name + "/", "kv"});
   if (state_.leases.mounted()) table.push_back({"database/", "database"});
   const std::string with_slash = std::string{path} + "/";
@@ -180,8 +183,8 @@ nlohmann::json vault_api::mount_info(const mount& m) const {
       {"path", m.path},
       {"seal_wrap", false},
       {"type", m.type},
-      {"uuid", fmt::format("{:08x}-0000-4000-8000-{:012x}", tag & 0xffffffffU,
-                           tag & 0xffffffffffffULL)},
+      {"uuid",
+       fmt::format("{:08x}-0000-4000-8000-{:012x}", tag & 0xffffffffU, tag & 0xffffffffffffULL)},
   };
 }
 
@@ -190,8 +193,9 @@ vault_reply vault_api::health(const vault_request& request) const {
   const auto status = state_.sealed ? query_code(request, "sealedcode", 503)
                                     : query_code(request, "activecode", 200);
   if (request.method == "HEAD") return {status, nullptr};
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       state_.clock.wall_now().time_since_epoch()).count();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(state_.clock.wall_now().time_since_epoch())
+          .count();
   return {status, nlohmann::json{
                       {"initialized", true},
                       {"sealed", state_.sealed},

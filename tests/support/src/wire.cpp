@@ -33,7 +33,8 @@ long long unit_nanos(std::string_view unit) {
 
 std::optional<long long> parse_duration_text(std::string_view text) {
   if (text.empty()) return std::nullopt;
-  if (std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (std::all_of(text.begin(), text.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     return std::stoll(std::string{text});
   }
   long long nanos = 0;
@@ -94,9 +95,9 @@ vault_reply unsupported_path() { return error_reply(404, {multierror({"unsupport
 
 nlohmann::json envelope(std::string_view mount_type) {
   return nlohmann::json{
-      {"request_id", random_uuid()}, {"lease_id", ""},     {"renewable", false},
-      {"lease_duration", 0},         {"data", nullptr},    {"wrap_info", nullptr},
-      {"warnings", nullptr},         {"auth", nullptr},    {"mount_type", std::string{mount_type}},
+      {"request_id", random_uuid()}, {"lease_id", ""},  {"renewable", false},
+      {"lease_duration", 0},         {"data", nullptr}, {"wrap_info", nullptr},
+      {"warnings", nullptr},         {"auth", nullptr}, {"mount_type", std::string{mount_type}},
   };
 }
 
@@ -118,8 +119,7 @@ std::string rfc3339(core::wall_time time) {
 }
 
 core::wall_time to_wall(const core::clock& clock, core::time_point at) {
-  return clock.wall_now() +
-         std::chrono::duration_cast<core::wall_time::duration>(at - clock.now());
+  return clock.wall_now() + std::chrono::duration_cast<core::wall_time::duration>(at - clock.now());
 }
 
 std::optional<long long> parse_duration(const nlohmann::json& value) {
@@ -190,10 +190,11 @@ std::string random_uuid() {
   for (auto& v : b) v = byte(random_engine());
   b[6] = (b[6] & 0x0fU) | 0x40U;  // version 4
   b[8] = (b[8] & 0x3fU) | 0x80U;  // RFC 4122 variant
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
-                     "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-                     b[12], b[13], b[14], b[15]);
+  return fmt::format(
+      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
+      "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+      b[15]);
 }
 
 std::string url_decode(std::string_view text) {

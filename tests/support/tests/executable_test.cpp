@@ -37,7 +37,8 @@ curl_reply curl(const std::string& arguments) {
   FILE* pipe = ::popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::array<char, 4096> chunk{};
-  while (const auto n = std::fread(chunk.data(), 1, chunk.size(), pipe)) output.append(chunk.data(), n);
+  while (const auto n = std::fread(chunk.data(), 1, chunk.size(), pipe))
+    output.append(chunk.data(), n);
   ::pclose(pipe);
   const auto newline = output.rfind('\n');
   REQUIRE(newline != std::string::npos);
@@ -52,10 +53,14 @@ class double_process {
  public:
   explicit double_process(const std::filesystem::path& dir) : dir_{dir} {
     std::vector<std::string> args{SIDECAR_VAULT_DEV_DOUBLE,
-                                  "--seed", SIDECAR_DEMO_SEED,
-                                  "--port-file", (dir / "port").string(),
-                                  "--control-port-file", (dir / "control-port").string(),
-                                  "--log-level", "warn"};
+                                  "--seed",
+                                  SIDECAR_DEMO_SEED,
+                                  "--port-file",
+                                  (dir / "port").string(),
+                                  "--control-port-file",
+                                  (dir / "control-port").string(),
+                                  "--log-level",
+                                  "warn"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -70,7 +75,8 @@ class double_process {
   /// Waits for the port file the double writes once it is listening.
   [[nodiscard]] std::string read_port(const char* name) const {
     const auto file = dir_ / name;
-    for (int i = 0; i < 500 && !std::filesystem::exists(file); ++i) std::this_thread::sleep_for(20ms);
+    for (int i = 0; i < 500 && !std::filesystem::exists(file); ++i)
+      std::this_thread::sleep_for(20ms);
     std::ifstream in{file};
     std::string port;
     in >> port;
@@ -95,8 +101,8 @@ class double_process {
 
 TEST_CASE("vault-dev-double: the executable serves the demo seed and its control API",
           "[vault_double]") {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vault-dev-double-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("vault-dev-double-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   {
     double_process process{dir};
@@ -107,15 +113,18 @@ TEST_CASE("vault-dev-double: the executable serves the demo seed and its control
     const auto base = "http://127.0.0.1:" + port;
 
     CHECK(curl(base + "/v1/sys/health").status == 200);
-    const auto login = curl("-X POST -d '{\"role_id\":\"6e3d9c1a-5f0b-4c7e-9a2d-demo00role01\","
-                            "\"secret_id\":\"b7f4e2c9-1d8a-4e6b-8c3f-demo0secret1\"}' " +
-                            base + "/v1/auth/approle/login");
+    const auto login = curl(
+        "-X POST -d '{\"role_id\":\"6e3d9c1a-5f0b-4c7e-9a2d-demo00role01\","
+        "\"secret_id\":\"b7f4e2c9-1d8a-4e6b-8c3f-demo0secret1\"}' " +
+        base + "/v1/auth/approle/login");
     REQUIRE(login.status == 200);
     const auto token = login.body["auth"]["client_token"].get<std::string>();
-    const auto secret = curl("-H 'X-Vault-Token: " + token + "' " + base + "/v1/kv-demo/data/sample");
+    const auto secret =
+        curl("-H 'X-Vault-Token: " + token + "' " + base + "/v1/kv-demo/data/sample");
     CHECK(secret.status == 200);
     CHECK(secret.body["data"]["data"]["username"] == "demo");
-    const auto creds = curl("-H 'X-Vault-Token: " + token + "' " + base + "/v1/database/creds/myapp-role");
+    const auto creds =
+        curl("-H 'X-Vault-Token: " + token + "' " + base + "/v1/database/creds/myapp-role");
     CHECK(creds.body["lease_duration"] == 60);
 
     const auto control_base = "http://127.0.0.1:" + control;

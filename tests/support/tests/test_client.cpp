@@ -26,7 +26,8 @@ struct test_client::impl {
   }
 };
 
-test_client::test_client(unsigned short port, net::ssl::context* tls) : impl_{std::make_unique<impl>()} {
+test_client::test_client(unsigned short port, net::ssl::context* tls)
+    : impl_{std::make_unique<impl>()} {
   const tcp::endpoint endpoint{net::ip::make_address("127.0.0.1"), port};
   if (tls == nullptr) {
     impl_->plain.emplace(impl_->io);

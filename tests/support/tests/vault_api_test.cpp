@@ -14,7 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::string invalid_token_text = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n";
+const std::string invalid_token_text =
+    "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n";
 const std::string denied_text = "1 error occurred:\n\t* permission denied\n\n";
 
 struct api_fixture {
@@ -30,14 +31,18 @@ struct api_fixture {
                                    {"kv-v1/*", {"read", "list"}},
                                    {"database/creds/*", {"read"}},
                                    {"sys/leases/*", {"update"}}});
-    state.auth.add_policy("writer", {{"kv-demo/*", {"create", "read", "update", "patch", "delete", "list"}},
-                                     {"kv-v1/*", {"create", "read", "update", "delete", "list"}}});
+    state.auth.add_policy("writer",
+                          {{"kv-demo/*", {"create", "read", "update", "patch", "delete", "list"}},
+                           {"kv-v1/*", {"create", "read", "update", "delete", "list"}}});
   }
 
   vault_reply call(const std::string& method, const std::string& path, json body = nullptr,
                    const std::string& token = {}, std::map<std::string, std::string> query = {}) {
-    vault_request request{.method = method, .path = path, .query = std::move(query),
-                          .token = token, .body = std::move(body)};
+    vault_request request{.method = method,
+                          .path = path,
+                          .query = std::move(query),
+                          .token = token,
+                          .body = std::move(body)};
     return vault_api{state}.handle(request);
   }
 
@@ -55,7 +60,8 @@ struct api_fixture {
 };
 
 std::string first_error(const vault_reply& reply) {
-  return reply.body.at("errors").empty() ? std::string{} : reply.body["errors"][0].get<std::string>();
+  return reply.body.at("errors").empty() ? std::string{}
+                                         : reply.body["errors"][0].get<std::string>();
 }
 
 void check_envelope(const json& body, const std::string& mount_type) {
@@ -74,7 +80,8 @@ void check_envelope(const json& body, const std::string& mount_type) {
 TEST_CASE("vault_api: approle login answers the full envelope with an orphan hvs token",
           "[vault_double]") {
   api_fixture f;
-  const auto creds = f.state.auth.add_approle({.name = "demo", .policies = {"demo"}, .token_ttl = 1200});
+  const auto creds =
+      f.state.auth.add_approle({.name = "demo", .policies = {"demo"}, .token_ttl = 1200});
   const auto reply = f.call("POST", "auth/approle/login",
                             {{"role_id", creds.role_id}, {"secret_id", creds.secret_id}});
   REQUIRE(reply.status == 200);
@@ -104,13 +111,15 @@ TEST_CASE("vault_api: approle login errors match Vault's table", "[vault_double]
   auto reply = f.call("POST", "auth/approle/login", {{"secret_id", creds.secret_id}});
   CHECK(reply.status == 400);
   CHECK(first_error(reply) == "invalid credentials");
-  reply = f.call("POST", "auth/approle/login", {{"role_id", "nope"}, {"secret_id", creds.secret_id}});
+  reply =
+      f.call("POST", "auth/approle/login", {{"role_id", "nope"}, {"secret_id", creds.secret_id}});
   CHECK(reply.status == 400);
   CHECK(first_error(reply) == "invalid role or secret ID");
   reply = f.call("POST", "auth/approle/login", {{"role_id", creds.role_id}});
   CHECK(reply.status == 400);
   CHECK(first_error(reply) == "missing secret_id");
-  reply = f.call("POST", "auth/approle/login", {{"role_id", creds.role_id}, {"secret_id", "wrong"}});
+  reply =
+      f.call("POST", "auth/approle/login", {{"role_id", creds.role_id}, {"secret_id", "wrong"}});
   CHECK(reply.status == 400);
   CHECK(first_error(reply) == "invalid role or secret ID");
   reply = f.call("GET", "auth/approle/login");
@@ -271,9 +280,11 @@ TEST_CASE("vault_api: KV v2 writes versions with check-and-set and reads any ver
   CHECK(reply.body["data"]["version"] == 1);
   CHECK(reply.body["data"]["deletion_time"] == "");
   CHECK(reply.body["data"]["destroyed"] == false);
-  reply = f.call("PUT", "kv-demo/data/app", {{"data", {{"v", 2}}}, {"options", {{"cas", 1}}}}, token);
+  reply =
+      f.call("PUT", "kv-demo/data/app", {{"data", {{"v", 2}}}, {"options", {{"cas", 1}}}}, token);
   CHECK(reply.body["data"]["version"] == 2);
-  reply = f.call("PUT", "kv-demo/data/app", {{"data", {{"v", 3}}}, {"options", {{"cas", 1}}}}, token);
+  reply =
+      f.call("PUT", "kv-demo/data/app", {{"data", {{"v", 3}}}, {"options", {{"cas", 1}}}}, token);
   CHECK(reply.status == 400);
   CHECK(first_error(reply) == "check-and-set parameter did not match the current version");
   reply = f.call("POST", "kv-demo/data/app", {{"nodata", 1}}, token);
@@ -404,8 +415,9 @@ TEST_CASE("vault_api: database creds mint unique users with a renewable lease", 
   CHECK(first.body["renewable"] == true);
   const auto username = first.body["data"]["username"].get<std::string>();
   CHECK(username.starts_with("v-approle-myapp-ro-"));
-  CHECK(username.ends_with(std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                              f.clock.wall_now().time_since_epoch()).count())));
+  CHECK(username.ends_with(std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(f.clock.wall_now().time_since_epoch())
+          .count())));
   CHECK(first.body["data"]["password"].get<std::string>().size() >= 20);
   CHECK(f.database->has_user(username));
   const auto second = f.call("GET", "database/creds/myapp-role", nullptr, token);
@@ -413,7 +425,8 @@ TEST_CASE("vault_api: database creds mint unique users with a renewable lease", 
   CHECK(second.body["lease_id"] != first.body["lease_id"]);
   CHECK(f.state.leases.live("") == 2);
 
-  const auto unknown = f.call("GET", "database/creds/nope", nullptr, f.state.auth.create_token({"root"}, 60, true));
+  const auto unknown =
+      f.call("GET", "database/creds/nope", nullptr, f.state.auth.create_token({"root"}, 60, true));
   CHECK(unknown.status == 400);
   CHECK(first_error(unknown) == "unknown role: nope");
 }
@@ -473,7 +486,8 @@ TEST_CASE("vault_api: a non-renewable lease cannot renew", "[vault_double]") {
   const auto token = f.demo_token();
   const auto creds = f.call("GET", "database/creds/fixed", nullptr, token);
   CHECK(creds.body["renewable"] == false);
-  const auto reply = f.call("POST", "sys/leases/renew", {{"lease_id", creds.body["lease_id"]}}, token);
+  const auto reply =
+      f.call("POST", "sys/leases/renew", {{"lease_id", creds.body["lease_id"]}}, token);
   CHECK(reply.status == 400);
   CHECK(first_error(reply) == "lease is not renewable");
 }
@@ -570,7 +584,8 @@ TEST_CASE("vault_api: internal ui mounts tells the kv version to tokens with acc
   CHECK(reply.body["data"]["options"]["version"] == "1");
   CHECK(f.call("GET", "sys/internal/ui/mounts/database", nullptr, token).body["data"]["type"] ==
         "database");
-  CHECK(first_error(f.call("GET", "sys/internal/ui/mounts/nomount/x", nullptr, token)) == denied_text);
+  CHECK(first_error(f.call("GET", "sys/internal/ui/mounts/nomount/x", nullptr, token)) ==
+        denied_text);
   const auto outsider = f.state.auth.create_token({}, 60, true);
   CHECK(f.call("GET", "sys/internal/ui/mounts/kv-demo", nullptr, outsider).status == 403);
 }
@@ -583,7 +598,8 @@ TEST_CASE("vault_api: capabilities-self lists the token's capabilities", "[vault
   CHECK(reply.body["data"]["capabilities"] == json{"list", "read"});
   CHECK(reply.body["data"]["kv-demo/data/x"] == json{"list", "read"});
   CHECK(reply.body["capabilities"] == json{"list", "read"});
-  reply = f.call("POST", "sys/capabilities-self", {{"paths", {"nope/x", "auth/token/renew-self"}}}, token);
+  reply = f.call("POST", "sys/capabilities-self", {{"paths", {"nope/x", "auth/token/renew-self"}}},
+                 token);
   CHECK(reply.body["data"]["nope/x"] == json{"deny"});
   CHECK(reply.body["data"]["auth/token/renew-self"] == json{"update"});
   CHECK_FALSE(reply.body["data"].contains("capabilities"));

@@ -54,7 +54,7 @@ class kv_store {
   };
   struct mount_entry {
     int version = 2;
-    std::map<std::string, secret_entry> secrets{};  // v2
+    std::map<std::string, secret_entry> secrets{};   // v2
     std::map<std::string, nlohmann::json> values{};  // v1
   };
 

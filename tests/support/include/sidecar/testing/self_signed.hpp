@@ -7,9 +7,9 @@ namespace sidecar::testing {
 
 /// Paths of the files make_self_signed() writes.
 struct self_signed_files {
-  std::string ca_cert;                   ///< ca.pem
-  std::string server_cert, server_key;   ///< server.pem, server-key.pem (127.0.0.1, localhost)
-  std::string client_cert, client_key;   ///< client.pem, client-key.pem (for mTLS)
+  std::string ca_cert;                  ///< ca.pem
+  std::string server_cert, server_key;  ///< server.pem, server-key.pem (127.0.0.1, localhost)
+  std::string client_cert, client_key;  ///< client.pem, client-key.pem (for mTLS)
 };
 
 /// Generates a throw-away CA and, signed by it, a server certificate for 127.0.0.1 and

@@ -70,8 +70,9 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
   }
 
   // Vault just failed this key: serve what is held rather than queue behind another failure.
-  if (const auto it = entries_.find(key); it != entries_.end() && it->second.failed_at &&
-                                          upstream_resting(*it->second.failed_at, clock_.now())) {
+  if (const auto it = entries_.find(key);
+      it != entries_.end() && it->second.failed_at &&
+      upstream_resting(*it->second.failed_at, it->second.rest, clock_.now())) {
     if (auto stale = serve_stale(key, clock_.now())) co_return *stale;
   }
 
@@ -199,8 +200,10 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
   pending.outcome = std::move(outcome);
   pending.done.cancel();
   const auto note_failure = [&] {
-    if (const auto it = entries_.find(key); it != entries_.end())
+    if (const auto it = entries_.find(key); it != entries_.end()) {
       it->second.failed_at = clock_.now();
+      it->second.rest = failure_rest(config_, random_());
+    }
   };
   if (!*pending.outcome) {
     note_failure();
@@ -263,6 +266,7 @@ void kv_cache::store(const std::string& key, answer_ptr answer, bool by_reader) 
                                read_record{now, true},
                                {},
                                std::nullopt,
+                               {},
                                first_refresh_at(now, config_.refresh_interval, random_())})
             .first;
     lru_.push_front(&added->first);

@@ -552,6 +552,39 @@ TEST_CASE("kv_cache: after Vault recovers a read is fresh again", "[cache]") {
   CHECK(f.get("kv/data/x")->state == cache_state::hit);
 }
 
+TEST_CASE("kv_cache: after an outage the recovery reads are spread by the drawn rests", "[cache]") {
+  auto settings = short_config();  // a window of min(refresh_interval, ttl) = 10 s
+  settings.refresh_interval = 10s;
+  settings.ttl = 20s;
+  settings.max_stale = 60s;
+  fixture f{settings};
+  const std::vector<std::string> keys{"kv/data/a", "kv/data/b", "kv/data/c", "kv/data/d"};
+  for (const auto& key : keys) {
+    f.vault.answer("/v1/" + key, 200, kv2_body(R"({"password":"one"})", 1));
+    REQUIRE(f.get(key).has_value());
+  }
+  f.vault.fail_all(vault::errc::unreachable);
+  f.clock.advance(21s);  // all past their ttl, held stale
+  // One failed read each, drawing rests of 1, 3.25, 5.5 and 7.75 s.
+  f.phases = {0.0, 0.25, 0.5, 0.75};
+  for (const auto& key : keys) REQUIRE(f.get(key)->state == cache_state::stale);
+  REQUIRE(f.vault.total_requests() == 8);
+
+  f.vault.fail_all(std::nullopt);  // Vault is back: callers keep reading every 250 ms
+  std::vector<int> back_after_ms;
+  for (int ms = 250; ms <= 9000; ms += 250) {
+    f.clock.advance(250ms);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const auto got = f.get(keys[i]);
+      REQUIRE(got.has_value());
+      if (got->state == cache_state::miss) back_after_ms.push_back(ms);
+    }
+  }
+  // Each key asked Vault once, at its own rest, not all at the first read after Vault came back.
+  CHECK(back_after_ms == std::vector<int>{1000, 3250, 5500, 7750});
+  CHECK(f.vault.total_requests() == 12);
+}
+
 TEST_CASE("kv_cache: without a token Vault is not asked", "[cache]") {
   fixture f;
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"one"})", 1));

@@ -140,10 +140,10 @@ class ReaderThread(threading.Thread):
     def __init__(self, sidecar):
         super().__init__(daemon=True)
         self.sidecar, self.failures, self.reads = sidecar, [], 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self):
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             for path in (KV, DB_CREDS):
                 status, _, body = self.sidecar.get(path)
                 self.reads += 1
@@ -152,7 +152,7 @@ class ReaderThread(threading.Thread):
             time.sleep(0.1)
 
     def stop(self):
-        self._stop.set()
+        self._halt.set()
         self.join(10)
 
 

@@ -55,8 +55,10 @@ vault_reply vault_api::handle(const vault_request& request) {
   if (state_.sealed) return error_reply(503, {"Vault is sealed"});
   const auto op = request.operation();
   if (op.empty()) return unsupported_operation();
+  // An unwrapped answer goes out as it was wrapped (Vault writes the stored body raw).
+  const bool inject = request.path.starts_with("sys/") && request.path != "sys/wrapping/unwrap";
   if (auto answer = unauthenticated(request)) {
-    if (request.path.starts_with("sys/")) inject_sys_data(*answer);
+    if (inject) inject_sys_data(*answer);
     return std::move(*answer);
   }
 
@@ -66,7 +68,7 @@ vault_reply vault_api::handle(const vault_request& request) {
   auto reply = wrap_if_asked(authenticated(*token, request), request);
   // A token whose last use this request spent is revoked now, with its leases.
   if (state_.auth.retire_if_used_up(token_id)) state_.leases.revoke_owned_by(token_id);
-  if (request.path.starts_with("sys/")) inject_sys_data(reply);
+  if (inject) inject_sys_data(reply);
   return reply;
 }
 

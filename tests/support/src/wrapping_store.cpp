@@ -19,14 +19,16 @@ nlohmann::json wrapping_store::wrap(nlohmann::json answer, std::string creation_
   const auto now = clock_.now();
   const auto token = "hvs." + random_base62(24);
   const auto accessor = random_base62(24);
+  auto creation_time = rfc3339(to_wall(clock_, now));
   auto body = envelope("");
   body["wrap_info"] = {{"token", token},
                        {"accessor", accessor},
                        {"ttl", ttl},
-                       {"creation_time", rfc3339(to_wall(clock_, now))},
+                       {"creation_time", creation_time},
                        {"creation_path", creation_path}};
   tokens_.insert_or_assign(token, wrapped{.answer = std::move(answer),
                                           .creation_path = std::move(creation_path),
+                                          .creation_time = std::move(creation_time),
                                           .created = now,
                                           .expires = now + std::chrono::seconds{ttl},
                                           .ttl = ttl});
@@ -44,7 +46,7 @@ vault_reply wrapping_store::lookup(const std::string& token) {
   if (it == tokens_.end()) return invalid_wrapping_token();
   auto body = envelope("system");
   body["data"] = {{"creation_path", it->second.creation_path},
-                  {"creation_time", rfc3339(to_wall(clock_, it->second.created))},
+                  {"creation_time", it->second.creation_time},
                   {"creation_ttl", it->second.ttl}};
   return {200, std::move(body)};
 }

@@ -170,9 +170,11 @@ TEST_CASE("platform auth: a secret_id wrapped on request is looked up, then unwr
   CHECK(looked.body["data"]["creation_path"] == "auth/approle/role/app/secret-id");
   CHECK(looked.body["data"]["creation_ttl"] == 120);
   CHECK(looked.body["creation_path"] == "auth/approle/role/app/secret-id");  // sys/* injection
+  CHECK(looked.body["data"]["creation_time"] == info["creation_time"]);
 
   const auto unwrapped = f.call("POST", "sys/wrapping/unwrap", nullptr, wrapping_token);
   REQUIRE(unwrapped.status == 200);
+  CHECK_FALSE(unwrapped.body.contains("secret_id"));  // as wrapped: no sys/* injection
   const auto secret_id = unwrapped.body["data"]["secret_id"].get<std::string>();
   CHECK(f.call("POST", "auth/approle/login", {{"role_id", role_id}, {"secret_id", secret_id}})
             .status == 200);

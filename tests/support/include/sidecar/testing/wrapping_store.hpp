@@ -33,6 +33,7 @@ class wrapping_store {
   struct wrapped {
     nlohmann::json answer;
     std::string creation_path;
+    std::string creation_time;  ///< RFC 3339, as wrap_info said it
     core::time_point created;
     core::time_point expires;
     long long ttl = 0;

@@ -97,11 +97,10 @@ result<void> load_secret_id(const config::auth_config& config, const env_lookup&
   if (!config.secret_id_file.empty()) {
     out.secret_id_source = "file " + config.secret_id_file;
     value = read_file(config.secret_id_file, "secret_id");
-    if (value && config.remove_secret_id_file_after_reading &&
-        ::unlink(config.secret_id_file.c_str()) != 0) {
-      core::logger("auth")->error("cannot remove secret_id file {} after reading: {}",
-                                  config.secret_id_file, std::strerror(errno));
-      return make_error_code(errc::credential_not_removed);
+    // A wrapping token's file goes only once it is unwrapped (the token manager removes it):
+    // if the lookup refuses a substituted token, the file is the evidence.
+    if (value && config.secret_id_response_wrapping_path.empty()) {
+      if (auto removed = remove_secret_id_file(config); !removed) return removed.error();
     }
   } else if (env("VAULT_SECRET_ID") != nullptr) {
     out.secret_id_source = "$VAULT_SECRET_ID";
@@ -124,6 +123,16 @@ result<void> load_secret_id(const config::auth_config& config, const env_lookup&
 
 env_lookup process_environment() {
   return [](const char* name) -> const char* { return std::getenv(name); };
+}
+
+result<void> remove_secret_id_file(const config::auth_config& config) {
+  if (!config.remove_secret_id_file_after_reading || config.secret_id_file.empty()) return {};
+  if (::unlink(config.secret_id_file.c_str()) != 0) {
+    core::logger("auth")->error("cannot remove secret_id file {} after reading: {}",
+                                config.secret_id_file, std::strerror(errno));
+    return make_error_code(errc::credential_not_removed);
+  }
+  return {};
 }
 
 result<core::secret_string> read_jwt(const config::auth_config& config) {

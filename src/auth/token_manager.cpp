@@ -212,7 +212,7 @@ net::awaitable<result<void>> token_manager::async_unwrap_secret_id() {
   credentials_.secret_id = core::secret_string{data["secret_id"].get_ref<const std::string&>()};
   auth_log()->info("unwrapped the secret_id (wrapping token created by {})",
                    config_.secret_id_response_wrapping_path);
-  co_return result<void>{};
+  co_return remove_secret_id_file(config_);  // only now: a refused token's file is evidence
 }
 
 net::awaitable<result<void>> token_manager::async_adopt_file_token() {
@@ -238,6 +238,7 @@ net::awaitable<result<void>> token_manager::async_relogin(const std::string& why
     if (auto again = co_await async_login_once(); again) {
       renew_retry_at_.reset();
       renew_backoff_.reset();
+      for (const auto& handler : replaced_handlers_) handler();  // leases: fetch anew
       co_return again;
     }
     if (cancelled(cancellation)) co_return net::error::operation_aborted;
@@ -312,8 +313,7 @@ void token_manager::report_invalid_token() noexcept {
 }
 
 net::awaitable<token_manager::renew_result> token_manager::async_renew() {
-  // No increment: Vault then grants the role's token_ttl again, up to the max TTL. Named for
-  // the reason given in async_login().
+  // No increment: Vault grants the role's token_ttl again (to the max TTL). Named: see login.
   vault::request renew{.method = http::verb::post,
                        .target = "/v1/auth/token/renew-self",
                        .body = {},

@@ -3,6 +3,7 @@
 #include <sidecar/core/log.hpp>
 #include <sidecar/lease/dynamic_secret.hpp>
 #include <sidecar/lease/errc.hpp>
+#include <sidecar/lease/held_lease.hpp>
 #include <sidecar/vault/envelope.hpp>
 #include <sidecar/vault/failing_status.hpp>
 
@@ -48,29 +49,6 @@ bool is_cancelled(const net::cancellation_state& state) noexcept {
 
 }  // namespace
 
-/// Creds as held: the secret, and when its current grant started (issue or last renewal, both
-/// taken as the instant the request was sent, so the local expiry is never later than Vault's).
-struct held_lease {
-  dynamic_secret secret;
-  core::time_point granted_at;
-  core::duration granted{};
-  bool capped = false;  ///< the last renewal hit the max TTL: rotate next time
-  /// The last rendering and the whole seconds left it says: re-rendered when that changes
-  /// (once a second, and after a renewal), shared by every request in between.
-  mutable std::shared_ptr<const core::secret_string> rendered;
-  mutable long long rendered_seconds_left = -1;
-
-  [[nodiscard]] core::time_point expiry() const noexcept { return granted_at + granted; }
-
-  [[nodiscard]] std::shared_ptr<const core::secret_string> body(long long seconds_left) const {
-    if (!rendered || rendered_seconds_left != seconds_left) {
-      rendered = std::make_shared<const core::secret_string>(secret.render(seconds_left));
-      rendered_seconds_left = seconds_left;
-    }
-    return rendered;
-  }
-};
-
 /// A replaced lease that is still alive: left to run out, revoked only at shutdown.
 struct retired_lease {
   std::string lease_id;
@@ -79,7 +57,7 @@ struct retired_lease {
 
 struct lease_store::path_entry {
   path_entry(net::any_io_executor executor, std::string key)
-      : path{std::move(key)}, first_fetch_done{std::move(executor)} {
+      : path{std::move(key)}, first_fetch_done{executor}, wake{std::move(executor)} {
     // Waiters only wait; cancel() wakes them all. Re-arming per waiter would wake the others.
     first_fetch_done.expires_at(core::time_point::max());
   }
@@ -91,7 +69,9 @@ struct lease_store::path_entry {
   /// Set when the first fetch yielded no creds: what every waiter gets.
   std::optional<result<dynamic_answer>> first_outcome;
   steady_timer first_fetch_done;
+  steady_timer wake;  ///< the background task's waits; cancelled when the token was replaced
   net::cancellation_signal stop_signal;
+  bool token_replaced = false;  ///< a new login since the last fetch began: fetch anew
   bool in_flight = false;
   bool last_failed = false;
   bool expiry_counted = false;
@@ -120,7 +100,17 @@ lease_store::lease_store(net::any_io_executor executor, vault::client& upstream,
       stats_{stats},
       retry_{retry},
       random_{std::move(random)},
-      log_{core::logger("lease")} {}
+      log_{core::logger("lease")} {
+  // Vault revokes a token's leases with it: after a new login every held lease is fetched
+  // anew, under the new token, before the old token (and its leases) ends.
+  tokens_.on_token_replaced([alive = std::weak_ptr<int>{lifetime_}, this] {
+    if (alive.expired()) return;
+    for (auto& [path, entry] : entries_) {
+      entry->token_replaced = true;
+      entry->wake.cancel();
+    }
+  });
+}
 
 lease_store::~lease_store() = default;
 
@@ -257,11 +247,13 @@ net::awaitable<void> lease_store::maintain(std::shared_ptr<path_entry> entry) {
   core::backoff retry{retry_.initial, retry_.max, retry_.jitter, random_};
   for (;;) {
     const auto& lease = *entry->current;
-    if (!co_await sleep_until(rotation_due(lease.granted_at, lease.granted, config_.renew_at))) {
-      co_return;
-    }
-    const auto step =
-        choose_step(config_.strategy, entry->current->secret.renewable(), entry->current->capped);
+    const auto slept = co_await sleep_until(
+        *entry, rotation_due(lease.granted_at, lease.granted, config_.renew_at));
+    if (slept == wake_reason::stopped) co_return;
+    const auto step = slept == wake_reason::token_replaced
+                          ? next_step::rotate
+                          : choose_step(config_.strategy, entry->current->secret.renewable(),
+                                        entry->current->capped);
     if (step == next_step::renew) {
       if (co_await renew(*entry)) continue;
       if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
@@ -410,6 +402,7 @@ net::awaitable<bool> lease_store::renew(path_entry& entry) {
 net::awaitable<bool> lease_store::rotate(path_entry& entry, core::backoff& retry) {
   retry.reset();
   for (;;) {
+    entry.token_replaced = false;  // this fetch uses the current token
     auto outcome = co_await fetch(entry);
     if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return false;
     if (outcome.lease) {
@@ -438,15 +431,22 @@ net::awaitable<bool> lease_store::rotate(path_entry& entry, core::backoff& retry
       log_->error("dynamic secret {}: Vault refused new credentials ({}s of lease left): {}",
                   entry.path, seconds_left(expiry, now), entry.last_error);
     }
-    if (!co_await sleep_until(now + retry_wait(retry.next(), now, expiry))) co_return false;
+    if (co_await sleep_until(entry, now + retry_wait(retry.next(), now, expiry)) ==
+        wake_reason::stopped) {
+      co_return false;
+    }
   }
 }
 
-net::awaitable<bool> lease_store::sleep_until(core::time_point due) {
-  steady_timer timer{executor_};
-  timer.expires_after(due - clock_.now());
-  const auto [ec] = co_await timer.async_wait();
-  co_return !ec;
+net::awaitable<lease_store::wake_reason> lease_store::sleep_until(path_entry& entry,
+                                                                  core::time_point due) {
+  if (entry.token_replaced) co_return wake_reason::token_replaced;
+  entry.wake.expires_after(due - clock_.now());
+  const auto [ec] = co_await entry.wake.async_wait();
+  // stop() cancels through the task's slot; a new login cancels the timer alone.
+  if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return wake_reason::stopped;
+  if (entry.token_replaced) co_return wake_reason::token_replaced;
+  co_return ec ? wake_reason::stopped : wake_reason::due;
 }
 
 std::vector<path_status> lease_store::snapshot() const {

@@ -30,6 +30,10 @@ struct credentials {
   core::secret_string token;  ///< token_file: the contents of auth.token_file
 };
 
+/// With remove_secret_id_file_after_reading, deletes auth.secret_id_file (nothing to do
+/// without either). Errors: credential_not_removed, logged with the path and the OS reason.
+[[nodiscard]] result<void> remove_secret_id_file(const config::auth_config& config);
+
 /// Reads auth.jwt_file afresh (kubernetes, jwt), trimmed. Errors: credential_unreadable,
 /// credential_empty, logged with the path (never the value).
 [[nodiscard]] result<core::secret_string> read_jwt(const config::auth_config& config);
@@ -45,7 +49,9 @@ struct credentials {
 /// A configured file that cannot be read is an error, never a reason to fall back to the next
 /// source: the operator named that file. Values are trimmed of surrounding whitespace (files
 /// end in a newline); an empty value is an error. With remove_secret_id_file_after_reading the
-/// auth.secret_id_file is deleted once read; a systemd credential is never deleted (systemd owns
+/// auth.secret_id_file is deleted once read, unless it holds a wrapping token
+/// (secret_id_response_wrapping_path): that file goes after the unwrap
+/// (remove_secret_id_file); a systemd credential is never deleted (systemd owns
 /// it, and it is not ours to remove).
 ///
 /// Errors: auth::errc role_id_missing, secret_id_missing, credential_unreadable,

@@ -13,8 +13,10 @@
 #include <sidecar/vault/token_source.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sidecar::auth {
 
@@ -94,6 +96,10 @@ class token_manager final : public vault::token_source {
   /// Brings the renewal forward to now: run() renews at its next check (within
   /// check_interval), and a refused renewal applies on_renew_failure. Never logs in again.
   void report_invalid_token() noexcept override;
+  /// Called after each new login of auth.relogin = on_expiry (never for the first login).
+  void on_token_replaced(std::function<void()> handler) override {
+    replaced_handlers_.push_back(std::move(handler));
+  }
   [[nodiscard]] token_status status() const noexcept { return status_; }
   [[nodiscard]] token_stats stats() const;
 
@@ -148,6 +154,7 @@ class token_manager final : public vault::token_source {
   std::uint64_t logins_ = 0;
   std::uint64_t renewals_ok_ = 0;
   std::uint64_t renewal_failures_ = 0;
+  std::vector<std::function<void()>> replaced_handlers_;
 };
 
 }  // namespace sidecar::auth

@@ -87,7 +87,9 @@ using change_handler = std::function<void(const std::string& path, const nlohman
 /// unreachable. async_get() fails
 /// only with a transport error (vault::errc) or lease::errc when nothing was held for the path.
 /// Failed rotations are retried with jittered backoff, never waiting past the lease's expiry;
-/// once the lease has run out, requests get 503 until a retry succeeds.
+/// once the lease has run out, requests get 503 until a retry succeeds. After a new login
+/// (token_source::on_token_replaced) every held lease is fetched anew at once: Vault revokes
+/// the old token's leases when that token ends.
 class lease_store final {
  public:
   lease_store(net::any_io_executor executor, vault::client& upstream, vault::token_source& tokens,
@@ -136,7 +138,9 @@ class lease_store final {
   net::awaitable<fetch_outcome> fetch(path_entry& entry);
   net::awaitable<bool> renew(path_entry& entry);
   net::awaitable<bool> rotate(path_entry& entry, core::backoff& retry);
-  net::awaitable<bool> sleep_until(core::time_point due);
+  enum class wake_reason { due, token_replaced, stopped };
+  /// The background task's wait: until `due`, or until a new login replaced the token.
+  net::awaitable<wake_reason> sleep_until(path_entry& entry, core::time_point due);
   net::awaitable<void> revoke(std::vector<std::string> lease_ids);
   void finish_first_fetch(path_entry& entry, fetch_outcome& outcome);
   /// stop(), first fetches in flight included: before revoking, nothing new may be handed out.
@@ -159,6 +163,8 @@ class lease_store final {
   std::map<std::string, std::shared_ptr<path_entry>, std::less<>> entries_;
   std::vector<change_handler> change_handlers_;
   bool stopped_ = false;
+  /// Lets the token source's handler (which outlives nothing it is told) see the store is gone.
+  std::shared_ptr<int> lifetime_ = std::make_shared<int>(0);
 };
 
 }  // namespace sidecar::lease

@@ -2,6 +2,8 @@
 
 #include <sidecar/core/secret_string.hpp>
 
+#include <functional>
+
 namespace sidecar::vault {
 
 /// Where the cache, the lease store and the proxy get the sidecar's token for a request to Vault.
@@ -18,6 +20,11 @@ class token_source {
   /// Vault answered a request made with current_token() `403 invalid token` (revoked
   /// server-side, say): the owner should check the token now rather than at its renewal point.
   virtual void report_invalid_token() noexcept {}
+  /// Runs `handler` on the io thread each time a new login has replaced the token
+  /// (auth.relogin = on_expiry). Vault revokes a token's leases with the token, so what was
+  /// fetched under the old one must be fetched anew. A source whose token never changes keeps
+  /// no handler.
+  virtual void on_token_replaced(std::function<void()> handler) { (void)handler; }
 };
 
 }  // namespace sidecar::vault

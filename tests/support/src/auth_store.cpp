@@ -1,5 +1,7 @@
 #include <sidecar/testing/auth_store.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -16,6 +18,9 @@ const policy_rules& default_policy() {
       {"sys/leases/renew", {"update"}},
       {"sys/renew", {"update"}},
       {"sys/leases/lookup", {"update"}},
+      {"sys/wrapping/wrap", {"update"}},
+      {"sys/wrapping/lookup", {"update"}},
+      {"sys/wrapping/unwrap", {"update"}},
       {"cubbyhole/*", {"create", "read", "update", "delete", "list"}},
   };
   return rules;
@@ -214,14 +219,31 @@ vault_reply auth_store::login(const vault_request& request) {
   token.period = spec.token_period;
   token.renewable = spec.renewable;
   token.uses_left = spec.token_num_uses;
-  const auto issue = calculate_ttl(0, spec.token_ttl, spec.token_period, spec.token_max_ttl,
-                                   clock_.now(), clock_.now());
+  return issue_login(std::move(token), "approle");
+}
+
+vault_reply auth_store::issue_login(token_entry token, std::string_view mount_type) {
+  token.policies = with_default(std::move(token.policies));
+  const auto issue =
+      calculate_ttl(0, token.backend_ttl, token.period, token.max_ttl, clock_.now(), clock_.now());
   token.creation_ttl = issue.ttl;
   const auto& minted = mint(std::move(token));
-
-  auto body = envelope("approle");
+  auto body = envelope(mount_type);
   body["auth"] = auth_object(minted, minted.creation_ttl);
   if (!issue.warnings.empty()) body["warnings"] = issue.warnings;
+  return {200, std::move(body)};
+}
+
+vault_reply auth_store::generate_secret_id(const std::string& role_name) {
+  if (!roles_.contains(role_name)) {
+    return error_reply(400, {fmt::format("role \"{}\" does not exist", role_name)});
+  }
+  const auto& spec = roles_.at(role_name).spec;
+  auto body = envelope("approle");
+  body["data"] = {{"secret_id", add_secret_id(role_name)},
+                  {"secret_id_accessor", random_uuid()},
+                  {"secret_id_ttl", spec.secret_id_ttl},
+                  {"secret_id_num_uses", spec.secret_id_num_uses}};
   return {200, std::move(body)};
 }
 

@@ -20,7 +20,8 @@ vault_reply ok(nlohmann::json body = nullptr) {
 
 }  // namespace
 
-string_response control_handler::answer(const string_request& request, fault_decision) {
+string_response control_handler::answer(const string_request& request, fault_decision,
+                                        std::string_view) {
   const std::string_view target = request.target();
   const auto path = target.substr(0, target.find('?'));
   vault_reply reply;
@@ -64,6 +65,14 @@ vault_reply control_handler::handle(std::string_view method, std::string_view pa
                       {"token", r.token},
                       {"status", r.status},
                       {"at_ms", r.at_ms}});
+    }
+    return ok(std::move(list));
+  }
+  if (method == "GET" && path == "/control/logins") {
+    auto list = nlohmann::json::array();
+    for (const auto& l : target_.logins()) {
+      list.push_back(
+          {{"mount", l.mount}, {"role", l.role}, {"subject", l.subject}, {"status", l.status}});
     }
     return ok(std::move(list));
   }
@@ -117,6 +126,10 @@ vault_reply control_handler::handle(std::string_view method, std::string_view pa
   } else if (path == "/control/secret-id") {
     return ok({{"secret_id", target_.add_secret_id(body.at("role").get<std::string>(),
                                                    field<std::string>(body, "secret_id", ""))}});
+  } else if (path == "/control/jwt") {
+    target_.add_jwt(field<std::string>(body, "mount", "kubernetes"),
+                    body.at("role").get<std::string>(), body.at("jwt").get<std::string>(),
+                    field<std::string>(body, "subject", ""), field(body, "ttl", 0LL));
   } else if (path == "/control/token") {
     return ok({{"token",
                 target_.create_token(field(body, "policies", std::vector<std::string>{}),

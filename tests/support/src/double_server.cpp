@@ -10,8 +10,13 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <string>
 
 // GCC 12 at -O1 and above reports Asio's awaitable frame operator delete as mismatched with its
 // operator new when it inlines a coroutine's frame destruction; the pair is Asio's own
@@ -79,7 +84,7 @@ net::awaitable<bool> write_corrupted(Stream& stream, string_response& answer, co
 // One linear loop per connection: read, plan, wait, answer. Ends on a read error (including
 // the peer closing), a write error, a planned drop or close, or Connection: close.
 template <class Stream>
-net::awaitable<void> serve(Stream& stream, request_handler& handler) {
+net::awaitable<void> serve(Stream& stream, request_handler& handler, std::string_view client_cert) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -101,7 +106,7 @@ net::awaitable<void> serve(Stream& stream, request_handler& handler) {
       }
     }
     const auto garble = decision.corrupt;
-    auto response = handler.answer(request, std::move(decision));
+    auto response = handler.answer(request, std::move(decision), client_cert);
     response.keep_alive(request.keep_alive());
     if (garble) {
       if (!co_await write_corrupted(stream, response, *garble)) co_return;
@@ -112,6 +117,17 @@ net::awaitable<void> serve(Stream& stream, request_handler& handler) {
     auto [write_error, written] = co_await http::async_write(stream, response, use_result);
     if (write_error || !response.keep_alive()) co_return;
   }
+}
+
+// The certificate the client presented (PEM), for the cert auth method; empty without one.
+std::string peer_certificate(SSL* ssl) {
+  std::unique_ptr<X509, decltype(&X509_free)> cert{SSL_get1_peer_certificate(ssl), X509_free};
+  if (!cert) return {};
+  std::unique_ptr<BIO, decltype(&BIO_free)> out{BIO_new(BIO_s_mem()), BIO_free};
+  if (!out || PEM_write_bio_X509(out.get(), cert.get()) != 1) return {};
+  char* data = nullptr;
+  const auto size = BIO_get_mem_data(out.get(), &data);
+  return size > 0 ? std::string{data, static_cast<std::size_t>(size)} : std::string{};
 }
 
 void log_failure(std::exception_ptr failure) {
@@ -180,7 +196,7 @@ net::awaitable<void> double_server::session(tcp::socket socket) {
   if (!tls_) {
     beast::tcp_stream stream{std::move(socket)};
     registration guard{connections_, stream};
-    co_await serve(stream, handler_);
+    co_await serve(stream, handler_, {});
     error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     co_return;
@@ -192,7 +208,7 @@ net::awaitable<void> double_server::session(tcp::socket socket) {
   auto [handshake_error] =
       co_await stream.async_handshake(net::ssl::stream_base::server, use_result);
   if (handshake_error) co_return;  // e.g. a client without the required certificate
-  co_await serve(stream, handler_);
+  co_await serve(stream, handler_, peer_certificate(stream.native_handle()));
   beast::get_lowest_layer(stream).expires_after(io_timeout);
   co_await stream.async_shutdown(use_result);
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <variant>
 
 namespace sidecar::testing {
 namespace {
@@ -54,18 +55,66 @@ vault_reply vault_api::handle(const vault_request& request) {
   if (state_.sealed) return error_reply(503, {"Vault is sealed"});
   const auto op = request.operation();
   if (op.empty()) return unsupported_operation();
-  if (request.path == "auth/approle/login") {
-    return op == "update" ? state_.auth.login(request) : unsupported_operation();
+  // An unwrapped answer goes out as it was wrapped (Vault writes the stored body raw).
+  const bool inject = request.path.starts_with("sys/") && request.path != "sys/wrapping/unwrap";
+  if (auto answer = unauthenticated(request)) {
+    if (inject) inject_sys_data(*answer);
+    return std::move(*answer);
   }
 
   auto* token = request.token.empty() ? nullptr : state_.auth.use_token(request.token);
   if (token == nullptr) return invalid_token();
   const auto token_id = token->id;
-  auto reply = authenticated(*token, request);
+  auto reply = wrap_if_asked(authenticated(*token, request), request);
   // A token whose last use this request spent is revoked now, with its leases.
   if (state_.auth.retire_if_used_up(token_id)) state_.leases.revoke_owned_by(token_id);
-  if (request.path.starts_with("sys/")) inject_sys_data(reply);
+  if (inject) inject_sys_data(reply);
   return reply;
+}
+
+std::optional<vault_reply> vault_api::unauthenticated(const vault_request& request) {
+  const std::string_view path = request.path;
+  const bool update = request.operation() == "update";
+  if (path == "auth/approle/login") {
+    return update ? state_.auth.login(request) : unsupported_operation();
+  }
+  constexpr std::string_view auth_prefix = "auth/", login_suffix = "/login";
+  if (path.size() > auth_prefix.size() + login_suffix.size() && path.starts_with(auth_prefix) &&
+      path.ends_with(login_suffix)) {
+    const std::string mount_name{
+        path.substr(auth_prefix.size(), path.size() - auth_prefix.size() - login_suffix.size())};
+    if (state_.platform.has_mount(mount_name)) {
+      return update ? state_.platform.login(mount_name, request) : unsupported_operation();
+    }
+  }
+  // Lookup needs no token at all (the token to look up is in the body); unwrap takes the
+  // wrapping token itself as X-Vault-Token. Unwrapping someone else's wrapping token named in
+  // the body needs a real token, so that form goes through the normal checks.
+  const auto body_token = request.body.is_object() && request.body.contains("token") &&
+                                  request.body["token"].is_string()
+                              ? request.body["token"].get<std::string>()
+                              : std::string{};
+  if (path == "sys/wrapping/lookup") {
+    if (!update) return unsupported_operation();
+    return state_.wrapping.lookup(body_token.empty() ? request.token : body_token);
+  }
+  if (path == "sys/wrapping/unwrap" && body_token.empty()) {
+    // Vault checks the header token as a wrapping token and answers anything else with the
+    // wrapping error, not with `invalid token`.
+    return update ? state_.wrapping.unwrap(request.token) : unsupported_operation();
+  }
+  return std::nullopt;
+}
+
+vault_reply vault_api::wrap_if_asked(vault_reply reply, const vault_request& request) {
+  long long ttl = request.path == "sys/wrapping/wrap" ? 300 : 0;  // wrap's default: 5 minutes
+  if (!request.wrap_ttl.empty()) {
+    auto parsed = parse_wrap_ttl(request.wrap_ttl);
+    if (auto* refusal = std::get_if<vault_reply>(&parsed)) return std::move(*refusal);
+    ttl = std::get<long long>(parsed);
+  }
+  if (ttl <= 0 || reply.status != 200 || reply.body.is_null()) return reply;
+  return {200, state_.wrapping.wrap(std::move(reply.body), request.path, ttl)};
 }
 
 vault_reply vault_api::authenticated(token_entry& token, const vault_request& request) {
@@ -101,10 +150,22 @@ vault_reply vault_api::route(token_entry& token, const mount& m, std::string_vie
                              const vault_request& request) {
   if (m.type == "token") return route_token(token, rest, request);
   if (m.type == "system") return route_sys(token, rest, request);
+  if (m.type == "approle") return route_approle(rest, request);
   if (m.type == "kv") return state_.kv.handle(m.path.substr(0, m.path.size() - 1), rest, request);
   if (m.type == "database" && rest.starts_with("creds/") && rest.size() > 6) {
     if (request.operation() != "read") return unsupported_operation();
     return state_.leases.creds(std::string{rest.substr(6)}, token.id, token.display_name);
+  }
+  return unsupported_path();
+}
+
+vault_reply vault_api::route_approle(std::string_view rest, const vault_request& request) {
+  constexpr std::string_view role_prefix = "role/", secret_id_suffix = "/secret-id";
+  if (rest.starts_with(role_prefix) && rest.ends_with(secret_id_suffix) &&
+      rest.size() > role_prefix.size() + secret_id_suffix.size()) {
+    if (request.operation() != "update") return unsupported_operation();
+    return state_.auth.generate_secret_id(std::string{rest.substr(
+        role_prefix.size(), rest.size() - role_prefix.size() - secret_id_suffix.size())});
   }
   return unsupported_path();
 }
@@ -141,6 +202,17 @@ vault_reply vault_api::route_sys(token_entry& token, std::string_view rest,
   if (endpoint_with_id(rest, "leases/revoke", id) || endpoint_with_id(rest, "revoke", id)) {
     return update ? state_.leases.revoke(id, request) : unsupported_operation();
   }
+  if (rest == "wrapping/wrap") {
+    // The body becomes the wrapped answer's data; wrap_if_asked() puts it away.
+    if (!update) return unsupported_operation();
+    auto body = envelope("system");
+    body["data"] = request.body.is_object() ? request.body : nlohmann::json::object();
+    return {200, std::move(body)};
+  }
+  if (rest == "wrapping/unwrap") {  // {"token": <someone's wrapping token>} with a real token
+    if (!update) return unsupported_operation();
+    return state_.wrapping.unwrap(request.body.value("token", std::string{}));
+  }
   if (rest == "leases/lookup") {
     return update ? state_.leases.lookup({}, request) : unsupported_operation();
   }
@@ -156,6 +228,7 @@ std::optional<vault_api::mount> vault_api::find_mount(std::string_view path) con
   std::vector<mount> table{
       {"sys/", "system"}, {"auth/token/", "token"}, {"auth/approle/", "approle"}};
   for (const auto& name : state_.kv.mounts()) table.push_back({name + "/", "kv"});
+  for (const auto& name : state_.platform.mounts()) table.push_back({"auth/" + name + "/", "jwt"});
   if (state_.leases.mounted()) table.push_back({"database/", "database"});
   const std::string with_slash = std::string{path} + "/";
   std::optional<mount> best;

@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
       "TLS")("require-client-cert",
              "require client certificates (signed by the self-signed CA or --tls-client-ca)")(
       "tls-client-ca", po::value<std::string>(), "CA file for client certificates (implies mTLS)")(
+      "tls-request-client-cert",
+      "ask clients for a certificate without requiring one, for the cert auth method (as Vault's "
+      "listener does)")(
       "postgres", po::value<std::string>(),
       "mint database creds as real roles on this PostgreSQL (libpq connection string)")(
       "postgres-file", po::value<std::string>(),
@@ -116,6 +119,10 @@ int main(int argc, char** argv) {
     }
     if (args.count("tls-client-ca"))
       options.tls->client_ca_file = args["tls-client-ca"].as<std::string>();
+    if (args.count("tls-request-client-cert")) {
+      if (!options.tls) throw std::invalid_argument{"--tls-request-client-cert needs TLS"};
+      options.tls->request_client_cert = true;
+    }
     if (args.count("require-client-cert") && options.tls->client_ca_file.empty()) {
       throw std::invalid_argument{
           "--require-client-cert needs --tls-client-ca or --tls-self-signed"};

@@ -9,7 +9,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -39,6 +41,10 @@ std::shared_ptr<net::ssl::context> make_tls(const tls_files& files) {
   if (!files.client_ca_file.empty()) {
     context->load_verify_file(files.client_ca_file);
     context->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
+  } else if (files.request_client_cert) {
+    // Vault's listener asks for a certificate and lets the cert auth method judge it.
+    context->set_verify_mode(net::ssl::verify_peer);
+    context->set_verify_callback([](bool, net::ssl::verify_context&) { return true; });
   }
   return context;
 }
@@ -150,6 +156,22 @@ void vault_double::add_policy(const std::string& name, policy_rules rules) {
   impl_->state.auth.add_policy(name, std::move(rules));
 }
 
+void vault_double::add_jwt_role(const jwt_role_spec& spec) {
+  std::lock_guard lock{impl_->state.mutex};
+  impl_->state.platform.add_jwt_role(spec);
+}
+
+void vault_double::add_jwt(const std::string& mount, const std::string& role, std::string jwt,
+                           std::string subject, long long ttl) {
+  std::lock_guard lock{impl_->state.mutex};
+  impl_->state.platform.add_jwt(mount, role, std::move(jwt), std::move(subject), ttl);
+}
+
+void vault_double::add_cert_role(const cert_role_spec& spec) {
+  std::lock_guard lock{impl_->state.mutex};
+  impl_->state.platform.add_cert_role(spec);
+}
+
 void vault_double::add_kv_mount(const std::string& mount, int version) {
   std::lock_guard lock{impl_->state.mutex};
   impl_->state.kv.add_mount(mount, version);
@@ -194,6 +216,40 @@ void vault_double::apply_seed(const nlohmann::json& seed) {
                          .default_ttl = role.value("default_ttl", 3600LL),
                          .max_ttl = role.value("max_ttl", 86400LL),
                          .renewable = role.value("renewable", true)});
+    }
+  }
+  if (const auto it = seed.find("jwt_roles"); it != seed.end()) {
+    for (const auto& role : *it) {
+      const jwt_role_spec spec{.mount = role.value("mount", std::string{"kubernetes"}),
+                               .method = role.value("method", std::string{}),
+                               .name = role.at("name").get<std::string>(),
+                               .policies = strings(role.value("policies", nlohmann::json{})),
+                               .token_ttl = role.value("token_ttl", 3600LL),
+                               .token_max_ttl = role.value("token_max_ttl", 0LL),
+                               .token_period = role.value("token_period", 0LL),
+                               .renewable = role.value("renewable", true)};
+      add_jwt_role(spec);
+      for (const auto& jwt : role.value("jwts", nlohmann::json::array())) {
+        add_jwt(spec.mount, spec.name, jwt.at("jwt").get<std::string>(),
+                jwt.value("subject", std::string{}), jwt.value("ttl", 0LL));
+      }
+    }
+  }
+  if (const auto it = seed.find("cert_roles"); it != seed.end()) {
+    for (const auto& role : *it) {
+      std::string pem = role.value("certificate", std::string{});
+      if (const auto file = role.value("certificate_file", std::string{}); !file.empty()) {
+        std::ifstream in{file};
+        if (!in) throw std::invalid_argument{"cannot read " + file};
+        pem.assign(std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{});
+      }
+      add_cert_role({.name = role.at("name").get<std::string>(),
+                     .certificate_pem = std::move(pem),
+                     .policies = strings(role.value("policies", nlohmann::json{})),
+                     .token_ttl = role.value("token_ttl", 3600LL),
+                     .token_max_ttl = role.value("token_max_ttl", 0LL),
+                     .token_period = role.value("token_period", 0LL),
+                     .renewable = role.value("renewable", true)});
     }
   }
   if (const auto it = seed.find("approles"); it != seed.end()) {
@@ -314,6 +370,11 @@ std::size_t vault_double::count(const std::string& method, const std::string& pa
 std::vector<request_record> vault_double::requests() const {
   std::lock_guard lock{impl_->state.mutex};
   return impl_->state.requests;
+}
+
+std::vector<login_record> vault_double::logins() const {
+  std::lock_guard lock{impl_->state.mutex};
+  return impl_->state.platform.logins();
 }
 
 std::size_t vault_double::connections_accepted() const {

@@ -58,6 +58,7 @@ std::optional<vault_request> vault_http_handler::parse(const string_request& req
   vault_request parsed{.method = std::string{request.method_string()},
                        .path = url_decode(path.substr(api.size())),
                        .token = token_of(request)};
+  parsed.wrap_ttl = std::string{request["X-Vault-Wrap-TTL"]};
   auto query = query_of(target);
   while (!query.empty()) {
     const auto amp = query.find('&');
@@ -96,13 +97,15 @@ void vault_http_handler::dropped(const string_request& request) {
   record(request, 0);
 }
 
-string_response vault_http_handler::answer(const string_request& request, fault_decision decision) {
+string_response vault_http_handler::answer(const string_request& request, fault_decision decision,
+                                           std::string_view client_cert) {
   vault_reply reply;
   std::lock_guard lock{state_.mutex};
   --state_.in_flight;
   if (decision.fail) {
     reply = std::move(*decision.fail);
   } else if (auto parsed = parse(request, reply)) {
+    parsed->client_cert = client_cert;
     try {
       reply = vault_api{state_}.handle(*parsed);
     } catch (const std::exception& e) {

@@ -105,6 +105,22 @@ TEST_CASE("load_credentials: remove_secret_id_file_after_reading deletes the fil
   CHECK(fs::exists(config.role_id_file));
 }
 
+TEST_CASE("load_credentials: a file holding a wrapping token stays until it is unwrapped",
+          "[auth]") {
+  temp_dir dir;
+  config::auth_config config;
+  config.role_id_file = dir.write("role_id", "role\n");
+  config.secret_id_file = dir.write("secret_id", "hvs.wrapping-token\n");
+  config.secret_id_response_wrapping_path = "auth/approle/role/app/secret-id";
+  config.remove_secret_id_file_after_reading = true;
+
+  const auto loaded = auth::load_credentials(config, fake_env{}.lookup());
+  REQUIRE(loaded.has_value());
+  CHECK(fs::exists(config.secret_id_file));
+  REQUIRE(auth::remove_secret_id_file(config).has_value());  // what the token manager calls
+  CHECK_FALSE(fs::exists(config.secret_id_file));
+}
+
 TEST_CASE("load_credentials: a secret_id file that cannot be removed is an error", "[auth]") {
   // procfs files are readable and cannot be unlinked, by root either (tests may run as root,
   // which ignores directory permissions).

@@ -782,7 +782,10 @@ TEST_CASE("token_manager: kubernetes logs in again once after Vault refuses the 
               return login_answer("hvs.TOKEN-CANARY-second", accessor, 60, true);
             },
             kubernetes_config(file), auth::credentials{}};
+  int replaced = 0;  // what the lease store hears: fetch held leases anew
+  h.manager.on_token_replaced([&replaced] { ++replaced; });
   h.run(h.manager.async_login());
+  CHECK(replaced == 0);              // the first login replaces nothing
   h.manager.report_invalid_token();  // a 403 "invalid token" seen by the proxy
   h.outcome.reset();
   h.io.restart();
@@ -793,6 +796,7 @@ TEST_CASE("token_manager: kubernetes logs in again once after Vault refuses the 
   CHECK(h.vault.requests_to(k8s_login_target).size() == 2);
   CHECK(h.manager.status() == auth::token_status::ok);
   CHECK(h.manager.token().reveal() == "hvs.TOKEN-CANARY-second");
+  CHECK(replaced == 1);
 }
 
 TEST_CASE("token_manager: approle never logs in again, even with relogin = on_expiry forced",
@@ -905,6 +909,35 @@ TEST_CASE("token_manager: a wrapped secret_id is looked up, unwrapped once, then
   CHECK(nlohmann::json::parse(requests[2].body) ==
         nlohmann::json{{"role_id", role_id}, {"secret_id", unwrapped_secret_id}});
   CHECK_FALSE(mentions(h.log, "CANARY"));
+}
+
+TEST_CASE(
+    "token_manager: remove_secret_id_file_after_reading removes a wrapping token's file "
+    "after the unwrap, and keeps it when the token is refused",
+    "[auth]") {
+  for (const bool substituted : {false, true}) {
+    jwt_file file;  // holds the wrapping token here
+    file.write(wrapping_token);
+    auto settings = wrapping_config();
+    settings.secret_id_file = file.path;
+    settings.remove_secret_id_file_after_reading = true;
+    harness h{[substituted, path = file.path](const recorded_request& request,
+                                              std::size_t) -> result<vault::response> {
+                if (request.target == "/v1/sys/wrapping/lookup") {
+                  return lookup_wrapping_answer(substituted ? "sys/wrapping/wrap" : wrapped_from);
+                }
+                if (request.target == "/v1/sys/wrapping/unwrap") {
+                  CHECK(std::ifstream{path}.good());  // still there at the unwrap...
+                  return unwrap_answer();
+                }
+                return login_answer(token, accessor, 60, true);
+              },
+              settings, wrapped_credentials()};
+    h.run(h.manager.async_login());
+    REQUIRE(h.outcome.has_value());
+    CHECK(h.outcome->has_value() == !substituted);
+    CHECK(std::ifstream{file.path}.good() == substituted);  // ...then the file goes
+  }
 }
 
 TEST_CASE("token_manager: a wrapping token from another path is refused without unwrapping it",

@@ -603,3 +603,24 @@ TEST_CASE("lease_store: a rotation answered 429 keeps the held lease served, the
   CHECK(h.stats.rotations == 1);
   CHECK(h.stats.expirations == 0);
 }
+
+TEST_CASE("lease_store: after a new login every held lease is fetched anew at once", "[lease]") {
+  harness h;
+  h.vault.add_role(app, 60, 600);  // due for rotation only after 48 s
+  h.run([](harness& t) -> net::awaitable<void> {
+    const auto first = co_await t.store->async_get(app);
+    REQUIRE(first.has_value());
+    CHECK(body_of(*first)["lease_id"] == "database/creds/app/1");
+    co_await sleep_for(200ms);
+    t.tokens.replace_token();
+    co_await sleep_for(300ms);
+    const auto after = co_await t.store->async_get(app);
+    REQUIRE(after.has_value());
+    CHECK(after->cache == lease::cache_state::hit);
+    CHECK(body_of(*after)["lease_id"] == "database/creds/app/2");
+    co_await sleep_for(500ms);  // once: the new lease is not fetched again
+    t.store->stop();
+  });
+  CHECK(h.vault.count(http::verb::get, app_target) == 2);
+  CHECK(h.stats.rotations == 1);
+}

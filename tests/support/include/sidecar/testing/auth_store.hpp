@@ -30,8 +30,9 @@ struct token_entry {
   bool used_up = false;
 };
 
-/// Vault's auth side in one place: the token store, the AppRole backend and the ACL
-/// (named policies plus the built-in `default` and `root`). It answers the token and login
+/// Vault's auth side in one place: the token store, the AppRole backend and the ACL (named
+/// policies plus the built-in `default` and `root`); platform_auth logs in through
+/// issue_login(). It answers the token and login
 /// endpoints with Vault's exact shapes and decides capabilities for the router.
 ///
 /// Thread affinity: none; the vault_double serialises all access under its state lock.
@@ -73,6 +74,11 @@ class auth_store {
 
   // ---- endpoints ----
   vault_reply login(const vault_request& request);
+  /// A login's answer: mints `token` with the TTL its backend_ttl, period and max_ttl give
+  /// (Vault's CalculateTTL at issue) and answers Vault's login envelope.
+  vault_reply issue_login(token_entry token, std::string_view mount_type);
+  /// POST auth/approle/role/<name>/secret-id: a new secret_id for the role.
+  vault_reply generate_secret_id(const std::string& role_name);
   vault_reply lookup_self(const token_entry& token) const;
   vault_reply renew_self(token_entry& token, const vault_request& request);
   vault_reply capabilities_self(const token_entry& token, const vault_request& request) const;

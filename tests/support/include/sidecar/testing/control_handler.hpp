@@ -20,7 +20,8 @@ class control_handler final : public request_handler {
   void accepted() override {}
   fault_decision plan(const string_request&) override { return {}; }
   void dropped(const string_request&) override {}
-  string_response answer(const string_request& request, fault_decision decision) override;
+  string_response answer(const string_request& request, fault_decision decision,
+                         std::string_view client_cert) override;
 
   /// The control operation for a method, path and JSON body.
   vault_reply handle(std::string_view method, std::string_view path, const nlohmann::json& body);

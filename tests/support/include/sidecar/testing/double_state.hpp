@@ -6,7 +6,9 @@
 #include <sidecar/testing/fault_plan.hpp>
 #include <sidecar/testing/kv_store.hpp>
 #include <sidecar/testing/lease_store.hpp>
+#include <sidecar/testing/platform_auth.hpp>
 #include <sidecar/testing/specs.hpp>
+#include <sidecar/testing/wrapping_store.hpp>
 
 #include <cstddef>
 #include <memory>
@@ -16,17 +18,24 @@
 namespace sidecar::testing {
 
 /// Everything the Vault double knows, behind one mutex: tokens and roles, KV mounts, leases,
-/// injected faults, the seal, and what was asked of it. Any thread that touches a member holds
-/// `mutex` for the whole request, so each request sees and leaves a consistent state.
+/// wrapped answers, injected faults, the seal, and what was asked of it. Any thread that touches a
+/// member holds `mutex` for the whole request, so each request sees and leaves a consistent state.
 struct double_state {
   double_state(const core::clock& time, std::shared_ptr<database_backend> database)
-      : clock{time}, auth{time}, kv{time}, leases{time, std::move(database)} {}
+      : clock{time},
+        auth{time},
+        platform{time, auth},
+        kv{time},
+        leases{time, std::move(database)},
+        wrapping{time} {}
 
   mutable std::mutex mutex;
   const core::clock& clock;
   auth_store auth;
+  platform_auth platform;  ///< Kubernetes, JWT and cert logins; tokens from `auth`
   kv_store kv;
   lease_store leases;
+  wrapping_store wrapping;
   fault_plan faults;
   bool sealed = false;
   std::vector<request_record> requests;

@@ -27,7 +27,8 @@ struct double_options {
   std::string control_listen{};  ///< non-empty: also serve the control API (plain HTTP) here
 };
 
-/// A faithful stand-in for HashiCorp Vault's HTTP API (vault-api.md): AppRole login, token
+/// A faithful stand-in for HashiCorp Vault's HTTP API (vault-api.md): AppRole, Kubernetes, JWT
+/// and cert login, response wrapping, token
 /// lookup/renew/revoke with TTL capping, KV v1 and v2, database credentials with leases,
 /// sys/leases, sys/health, path policies, exact error bodies; plus fault injection and request
 /// observation for tests.
@@ -59,6 +60,14 @@ class vault_double {
   /// Another secret_id for the role (random when `secret_id` is empty).
   std::string add_secret_id(const std::string& role_name, std::string secret_id = {});
   void add_policy(const std::string& name, policy_rules rules);
+  /// A Kubernetes or JWT role (its mount enabled with it).
+  void add_jwt_role(const jwt_role_spec& spec);
+  /// `role` at `mount` accepts `jwt` for `ttl` seconds from now (0: no expiry); `subject` names
+  /// it in logins().
+  void add_jwt(const std::string& mount, const std::string& role, std::string jwt,
+               std::string subject, long long ttl = 0);
+  /// A role of the cert auth method (the `cert` mount enabled with it).
+  void add_cert_role(const cert_role_spec& spec);
   void add_kv_mount(const std::string& mount, int version);
   /// Writes a secret; on KV v2 a new version.
   void put_kv(const std::string& mount, const std::string& path, nlohmann::json data);
@@ -105,6 +114,8 @@ class vault_double {
   /// Requests seen with this method ("" = any) whose HTTP path starts with `path_prefix`.
   [[nodiscard]] std::size_t count(const std::string& method, const std::string& path_prefix) const;
   [[nodiscard]] std::vector<request_record> requests() const;
+  /// Kubernetes and JWT login attempts, with the subject of the JWT each one used.
+  [[nodiscard]] std::vector<login_record> logins() const;
   [[nodiscard]] std::size_t connections_accepted() const;
   /// Requests the double is working on (read, not yet answered, and the client still there).
   [[nodiscard]] std::size_t in_flight() const;

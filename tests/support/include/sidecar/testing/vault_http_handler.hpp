@@ -21,7 +21,8 @@ class vault_http_handler final : public request_handler {
   void accepted() override;
   fault_decision plan(const string_request& request) override;
   void dropped(const string_request& request) override;
-  string_response answer(const string_request& request, fault_decision decision) override;
+  string_response answer(const string_request& request, fault_decision decision,
+                         std::string_view client_cert) override;
 
   /// The vault_request for an HTTP request, or the error reply that answers it instead.
   [[nodiscard]] static std::optional<vault_request> parse(const string_request& request,

@@ -20,8 +20,10 @@ struct vault_request {
   std::string method{};  ///< HTTP verb as sent ("GET", "LIST", "POST", ...)
   std::string path{};    ///< logical path without "/v1/" and without the query
   std::map<std::string, std::string> query{};
-  std::string token{};    ///< X-Vault-Token, else the Bearer token, else empty
-  nlohmann::json body{};  ///< null when the request had no body
+  std::string token{};        ///< X-Vault-Token, else the Bearer token, else empty
+  nlohmann::json body{};      ///< null when the request had no body
+  std::string wrap_ttl{};     ///< X-Vault-Wrap-TTL as sent; empty: answer unwrapped
+  std::string client_cert{};  ///< the connection's TLS client certificate (PEM); empty: none
 
   /// Vault's operation: "read", "list", "create/update" collapsed to "update", "patch",
   /// "delete"; GET with `list=true` and LIST are both "list".

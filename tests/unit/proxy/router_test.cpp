@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 using namespace sidecar;
@@ -208,18 +209,19 @@ TEST_CASE("router: lease housekeeping is answered locally, whatever the allow li
   none.allow = {};
   config::proxy_config everything = with_writes();
   everything.allow = {"/v1/*"};
-  for (const auto* proxy : {&default_proxy, &none, &everything}) {
+  for (const config::proxy_config* policy :
+       {&default_proxy, &std::as_const(none), &std::as_const(everything)}) {
     for (const auto* method : {"PUT", "POST"}) {
       const auto body_form =
-          route_request(method, "/v1/sys/leases/renew", *proxy, default_listener);
+          route_request(method, "/v1/sys/leases/renew", *policy, default_listener);
       CHECK(body_form.kind == route_class::lease_housekeeping);
       CHECK(body_form.lease.operation == proxy::lease_operation::renew);
       CHECK(body_form.lease.path_lease_id.empty());
       CHECK(body_form.upstream_target.empty());  // nothing goes to Vault
       CHECK_FALSE(body_form.lease.caller_allow.has_value());
-      CHECK(route_request(method, "/v1/sys/leases/lookup", *proxy, default_listener)
+      CHECK(route_request(method, "/v1/sys/leases/lookup", *policy, default_listener)
                 .lease.operation == proxy::lease_operation::lookup);
-      CHECK(route_request(method, "/v1/sys/revoke", *proxy, default_listener).lease.operation ==
+      CHECK(route_request(method, "/v1/sys/revoke", *policy, default_listener).lease.operation ==
             proxy::lease_operation::revoke);
     }
   }

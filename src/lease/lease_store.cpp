@@ -49,12 +49,6 @@ bool is_cancelled(const net::cancellation_state& state) noexcept {
 
 }  // namespace
 
-/// A replaced lease that is still alive: left to run out, revoked only at shutdown.
-struct retired_lease {
-  std::string lease_id;
-  core::time_point expiry;
-};
-
 struct lease_store::path_entry {
   path_entry(net::any_io_executor executor, std::string key)
       : path{std::move(key)}, first_fetch_done{executor}, wake{std::move(executor)} {
@@ -155,6 +149,32 @@ net::awaitable<result<dynamic_answer>> lease_store::async_get(std::string_view p
   }
   if (stopped_) co_return make_error_code(errc::stopped);
   co_return co_await await_answer(start_entry(std::move(key)), true);
+}
+
+void lease_store::mark_served(std::string_view path) {
+  const auto it = entries_.find(normalise(path));
+  if (it != entries_.end() && it->second->current) it->second->current->served = true;
+}
+
+std::optional<served_lease> lease_store::describe(const path_entry& entry, bool current) const {
+  const auto& lease = *entry.current;
+  return lease.describe(entry.path,
+                        current && choose_step(config_.strategy, lease.secret.renewable(),
+                                               lease.capped) == next_step::renew);
+}
+
+std::optional<served_lease> lease_store::find_served(std::string_view lease_id) const {
+  const auto now = clock_.now();
+  for (const auto& [path, entry] : entries_) {
+    const auto& lease = entry->current;
+    if (lease && lease->secret.lease_id() == lease_id && !expired(lease->expiry(), now)) {
+      return describe(*entry, true);
+    }
+    for (const auto& old : entry->retired) {
+      if (old.lease_id == lease_id && !expired(old.expiry, now)) return old.served;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<dynamic_answer> lease_store::find_held(std::string_view path) const {
@@ -295,16 +315,17 @@ void lease_store::make_current(path_entry& entry, fetch_outcome& outcome) {
   const bool rotated = entry.current.has_value();
   if (rotated && !expired(entry.current->expiry(), now)) {
     // Left to run out, not revoked: a connection opened with these creds keeps its time.
-    entry.retired.push_back(
-        {.lease_id = entry.current->secret.lease_id(), .expiry = entry.current->expiry()});
+    entry.retired.push_back({.lease_id = entry.current->secret.lease_id(),
+                             .expiry = entry.current->expiry(),
+                             .served = describe(entry, false)});
   }
   entry.current = std::move(outcome.lease);
   entry.last_failed = false;
   entry.expiry_counted = false;
   entry.last_error.clear();
+  // Never the lease id: a caller holding it may renew, look up and revoke through the sidecar.
   log_->info("dynamic secret {}: new credentials, lease {}s", entry.path,
              entry.current->secret.lease_duration());
-  log_->debug("dynamic secret {}: lease id {}", entry.path, entry.current->secret.lease_id());
   if (!rotated) return;
   ++entry.rotations;
   ++stats_.rotations;
@@ -344,16 +365,8 @@ net::awaitable<lease_store::fetch_outcome> lease_store::fetch(path_entry& entry)
     co_return fetch_outcome{
         .lease = {}, .refusal = std::move(*answer), .error = {}, .reason = std::move(reason)};
   }
-  const auto granted = seconds{secret->lease_duration()};
-  co_return fetch_outcome{.lease = held_lease{.secret = std::move(*secret),
-                                              .granted_at = sent,
-                                              .granted = granted,
-                                              .capped = false,
-                                              .rendered = nullptr,
-                                              .rendered_seconds_left = -1},
-                          .refusal = {},
-                          .error = {},
-                          .reason = {}};
+  co_return fetch_outcome{
+      .lease = held_lease{std::move(*secret), sent}, .refusal = {}, .error = {}, .reason = {}};
 }
 
 net::awaitable<bool> lease_store::renew(path_entry& entry) {
@@ -386,6 +399,7 @@ net::awaitable<bool> lease_store::renew(path_entry& entry) {
       lease.granted_at = sent;
       lease.granted = seconds{parsed->lease_duration};
       lease.capped = renewal_capped(increment, parsed->lease_duration, parsed->warnings);
+      lease.renewed = true;
       ++entry.renewals;
       ++stats_.renewals;
       log_->info("dynamic secret {}: lease renewed for {}s{}", entry.path, parsed->lease_duration,
@@ -512,7 +526,6 @@ net::awaitable<void> lease_store::revoke(std::vector<std::string> lease_ids) {
     if (!answer && answer.error() == net::error::operation_aborted) co_return;
     if (answer && answer->status >= 200 && answer->status <= 299) {
       ++stats_.revocations;
-      log_->debug("revoked lease {}", lease_id);
     } else {
       log_->warn("revoking a lease at shutdown failed: {}",
                  answer ? refusal_reason(*answer) : answer.error().message());

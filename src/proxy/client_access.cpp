@@ -48,6 +48,11 @@ route_decision check_client_access(route_decision decision,
                   "permission denied: this caller (" + who + ") matches no [client.*] section");
   }
   const auto& allowed = clients[*client];
+  if (decision.kind == route_class::lease_housekeeping) {
+    // Which leases it may touch is known only once the lease is found: the handler checks.
+    decision.lease.caller_allow = allowed.allow;
+    return decision;
+  }
   const bool secret_path = decision.kind == route_class::kv_read ||
                            decision.kind == route_class::kv_write ||
                            decision.kind == route_class::dynamic_read;

@@ -6,6 +6,7 @@
 #include <sidecar/proxy/cache_clear.hpp>
 #include <sidecar/proxy/error_response.hpp>
 #include <sidecar/proxy/health.hpp>
+#include <sidecar/proxy/lease_housekeeping.hpp>
 #include <sidecar/vault/errc.hpp>
 
 #include <boost/beast/http/field.hpp>
@@ -102,6 +103,7 @@ std::optional<handler_answer> forwarding_handler::try_answer_at_once(
   }
   if (decision.kind == route_class::dynamic_read) {
     if (auto held = parts_.leases.find_held(vault_path(decision))) {
+      if (held->status == 200) parts_.leases.mark_served(vault_path(decision));
       return creds_answer(std::move(*held));
     }
   }
@@ -127,6 +129,8 @@ net::awaitable<handler_answer> forwarding_handler::handle_on_engine(
       co_return clear_cache(request);
     case route_class::local_quit:
       co_return quit();
+    case route_class::lease_housekeeping:
+      co_return answer_lease(request, decision);
     case route_class::deny:
       break;
   }
@@ -169,7 +173,26 @@ handler_answer forwarding_handler::kv_answer(cache::cached_answer cached) {
 net::awaitable<handler_answer> forwarding_handler::read_dynamic(const route_decision& decision) {
   auto got = co_await parts_.leases.async_get(vault_path(decision));
   if (!got) co_return failure_response(got.error());
+  // Resumed at once, on the io thread: still the lease that was rendered.
+  if (got->status == 200) parts_.leases.mark_served(vault_path(decision));
   co_return creds_answer(std::move(*got));
+}
+
+string_response forwarding_handler::answer_lease(const string_request& request,
+                                                 const route_decision& decision) {
+  const auto& details = decision.lease;
+  const auto parsed =
+      parse_lease_request(details.operation, details.path_lease_id.reveal(), request.body());
+  if (const auto* refused = std::get_if<lease_request_error>(&parsed)) {
+    return error_response(400, refused->message);
+  }
+  const auto& asked = std::get<lease_request>(parsed);
+  auto lease = parts_.leases.find_served(asked.lease_id);
+  if (lease && !lease_visible_to(lease->path, details.caller_allow)) lease.reset();
+  const auto answer = answer_lease_request(asked, lease, parts_.clock.now(),
+                                           parts_.clock.wall_now(), new_request_id());
+  if (answer.status == 204) return string_response{http::status::no_content, 11};
+  return json_answer(answer.status, answer.body);
 }
 
 handler_answer forwarding_handler::creds_answer(lease::dynamic_answer got) {

@@ -38,7 +38,8 @@ route_decision deny(unsigned status, std::string_view reason, normalised_target 
                         .list = false,
                         .status = status,
                         .reason = std::string{reason},
-                        .allow = allow};
+                        .allow = allow,
+                        .lease = {}};
 }
 
 route_decision accept(route_class kind, normalised_target target, bool list = false) {
@@ -49,7 +50,8 @@ route_decision accept(route_class kind, normalised_target target, bool list = fa
                         .list = list,
                         .status = 0,
                         .reason = {},
-                        .allow = {}};
+                        .allow = {},
+                        .lease = {}};
 }
 
 // An endpoint that takes a fixed set of methods: `accepted` is the Allow header too.
@@ -102,6 +104,17 @@ v1_segments segments_after_v1(std::string_view path) {
   }
 }
 
+// Answered by the sidecar from its lease store, whatever `allow` says: nothing goes to Vault.
+// The path is cut to `base_size`, out of every log line goes the lease id.
+route_decision route_lease(std::string_view method, normalised_target target, std::size_t base_size,
+                           lease_details details) {
+  target.path.resize(base_size);
+  auto decision = endpoint(route_class::lease_housekeeping, method, post_or_put, std::move(target));
+  decision.upstream_target.clear();
+  if (decision.allowed()) decision.lease = std::move(details);
+  return decision;
+}
+
 route_decision route_local(std::string_view method, normalised_target target,
                            const config::listener_config& listener) {
   const auto& path = target.path;
@@ -142,6 +155,8 @@ std::string_view to_string(route_class kind) noexcept {
       return "local_quit";
     case route_class::deny:
       return "deny";
+    case route_class::lease_housekeeping:
+      return "lease_housekeeping";
   }
   return "deny";
 }
@@ -161,6 +176,13 @@ route_decision route(std::string_view method, normalised_target target,
   }
   if (path == "/v1/sys/health")
     return endpoint(route_class::sys_health, method, get_or_head, std::move(target));
+  if (const auto lease = match_lease_endpoint(path)) {
+    // Copied first: `lease` views `path`, which moves with `target`.
+    lease_details details{.operation = lease->operation,
+                          .path_lease_id = core::secret_string{lease->path_lease_id},
+                          .caller_allow = std::nullopt};
+    return route_lease(method, std::move(target), lease->base.size(), std::move(details));
+  }
 
   // Token and login endpoints answer with a token: lookup-self and renew-self with the
   // sidecar's own, create with a child of it, login with a new one. Whatever `allow` says, a

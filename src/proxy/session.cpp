@@ -73,7 +73,8 @@ route_decision refused_before_routing(const guard_refusal& refusal) {
                         .list = false,
                         .status = refusal.status,
                         .reason = std::string{refusal.reason},
-                        .allow = refusal.allow};
+                        .allow = refusal.allow,
+                        .lease = {}};
 }
 
 }  // namespace
@@ -265,7 +266,8 @@ net::awaitable<void> session<Protocol>::async_refuse_and_close(unsigned status,
                                  .list = false,
                                  .status = status,
                                  .reason = std::string{message},
-                                 .allow = {}};
+                                 .allow = {},
+                                 .lease = {}};
     waited_ = {};
     audit("-", &refusal, status, {});
   }

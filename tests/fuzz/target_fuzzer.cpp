@@ -10,7 +10,8 @@
 //    no control byte, DEL or backslash, and normalising its upstream form gives it back;
 //  - the upstream form is printable ASCII without blanks, so it cannot split a request line;
 //  - an allowed Vault route (KV, dynamic secret) is under /v1/ and matches an allow pattern;
-//  - a denied decision has a 4xx status and a reason, and 405 comes with an Allow header.
+//  - a denied decision has a 4xx status and a reason, and 405 comes with an Allow header;
+//  - lease housekeeping is never forwarded and leaves no lease id in the (logged) path.
 
 #include "require.hpp"
 
@@ -74,6 +75,11 @@ void check_decision(const proxy::route_decision& decision, const config::proxy_c
     require(std::any_of(proxy.allow.begin(), proxy.allow.end(),
                         [&](const std::string& p) { return proxy::path_matches(path, p); }),
             "a Vault route matches proxy.allow");
+  }
+  if (decision.kind == route_class::lease_housekeeping) {
+    require(decision.upstream_target.empty(), "lease housekeeping goes nowhere upstream");
+    const auto endpoint = proxy::match_lease_endpoint(decision.target.path);
+    require(endpoint && endpoint->path_lease_id.empty(), "no lease id stays in the path");
   }
   require(decision.kind != route_class::kv_write || proxy.forward_writes,
           "writes pass only with forward_writes");

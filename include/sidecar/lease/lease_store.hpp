@@ -8,6 +8,7 @@
 #include <sidecar/core/secret_string.hpp>
 #include <sidecar/lease/lease_stats.hpp>
 #include <sidecar/lease/schedule.hpp>
+#include <sidecar/lease/served_lease.hpp>
 #include <sidecar/vault/client.hpp>
 #include <sidecar/vault/token_source.hpp>
 
@@ -19,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,6 +109,14 @@ class lease_store final {
   /// pending.
   std::optional<dynamic_answer> find_held(std::string_view path) const;
 
+  /// Notes that the current lease of `path` reached a local caller (a creds answer of the
+  /// proxy); only such leases are found by find_served(). Creds read for [env] or templates
+  /// carry no lease id to the app, so they do not count.
+  void mark_served(std::string_view path);
+  /// The lease `lease_id` when it was served (mark_served) and has not run out: the current
+  /// lease of its path, or one a rotation replaced. nullopt for any other id, held or not.
+  [[nodiscard]] std::optional<served_lease> find_served(std::string_view lease_id) const;
+
   /// Fetches every path at start-up, concurrently; the paths that yielded no creds, with why.
   net::awaitable<std::vector<prefetch_failure>> async_prefetch(std::vector<std::string> paths);
 
@@ -150,6 +160,8 @@ class lease_store final {
   [[nodiscard]] result<dynamic_answer> settled_answer(const path_entry& entry,
                                                       cache_state cache) const;
   [[nodiscard]] dynamic_answer serve(const path_entry& entry, cache_state cache) const;
+  /// The current lease of `entry` as served_lease; `current` false for one being retired.
+  [[nodiscard]] std::optional<served_lease> describe(const path_entry& entry, bool current) const;
 
   net::any_io_executor executor_;
   vault::client& upstream_;

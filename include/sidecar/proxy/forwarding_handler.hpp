@@ -31,7 +31,8 @@ struct engine_parts {
 /// Answers every allowed request (the pattern-2 proxy of the brief): KV reads from the cache
 /// with `X-Cache` and `Age`, dynamic secrets from the lease store, writes forwarded with the
 /// sidecar's token (then the secret's cache entries dropped), `/v1/sys/health` passed through
-/// without a token, and the local endpoints (health, metrics, cache-clear, quit). A client's
+/// without a token, lease housekeeping (`sys/leases/*`) answered from the lease store, and the
+/// local endpoints (health, metrics, cache-clear, quit). A client's
 /// X-Vault-Token and Authorization are never forwarded: only the sidecar's own token goes out.
 ///
 /// Thread affinity: async_handle may be called from any session strand; the work runs on the
@@ -70,6 +71,8 @@ class forwarding_handler final : public request_handler {
   static handler_answer creds_answer(lease::dynamic_answer got);
   net::awaitable<string_response> forward(const string_request& request,
                                           const route_decision& decision, bool with_token);
+  /// sys/leases/renew|lookup|revoke from the lease store (lease_housekeeping.hpp); never Vault.
+  string_response answer_lease(const string_request& request, const route_decision& decision);
   string_response health();
   string_response metrics();
   string_response clear_cache(const string_request& request);

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <sidecar/config/config.hpp>
+#include <sidecar/core/secret_string.hpp>
+#include <sidecar/proxy/lease_housekeeping.hpp>
 #include <sidecar/proxy/target.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,20 +14,32 @@ namespace sidecar::proxy {
 
 /// What a request is, once routed. Every class but `deny` goes to the request handler.
 enum class route_class {
-  kv_read,            ///< GET/HEAD/LIST (or GET ?list=true) on an allowed KV path
-  kv_write,           ///< PUT/POST/PATCH/DELETE on an allowed KV path, with forward_writes
-  dynamic_read,       ///< GET /v1/<mount>/creds/<role> on an allowed path
-  sys_health,         ///< GET|HEAD /v1/sys/health: passed through without a token
-  local_health,       ///< GET|HEAD /sidecar/v1/health
-  local_metrics,      ///< GET|HEAD /sidecar/v1/metrics, /proxy/v1/metrics
-  local_cache_clear,  ///< POST|PUT /sidecar/v1/cache-clear, /proxy/v1/cache-clear
-  local_quit,         ///< POST /sidecar/v1/quit, with enable_quit
-  deny,               ///< answered by the listener itself with `status` and `reason`
+  kv_read,             ///< GET/HEAD/LIST (or GET ?list=true) on an allowed KV path
+  kv_write,            ///< PUT/POST/PATCH/DELETE on an allowed KV path, with forward_writes
+  dynamic_read,        ///< GET /v1/<mount>/creds/<role> on an allowed path
+  sys_health,          ///< GET|HEAD /v1/sys/health: passed through without a token
+  local_health,        ///< GET|HEAD /sidecar/v1/health
+  local_metrics,       ///< GET|HEAD /sidecar/v1/metrics, /proxy/v1/metrics
+  local_cache_clear,   ///< POST|PUT /sidecar/v1/cache-clear, /proxy/v1/cache-clear
+  local_quit,          ///< POST /sidecar/v1/quit, with enable_quit
+  deny,                ///< answered by the listener itself with `status` and `reason`
+  lease_housekeeping,  ///< PUT|POST sys/leases/renew|lookup|revoke: answered locally (issue 18)
 };
-inline constexpr std::size_t route_class_count = 9;
+inline constexpr std::size_t route_class_count = 10;
 
 /// The metric label of a class: "kv_read", "deny", ...
 [[nodiscard]] std::string_view to_string(route_class kind) noexcept;
+
+/// What a lease_housekeeping decision carries beyond the path.
+struct lease_details {
+  lease_operation operation = lease_operation::lookup;
+  /// The lease id of a path form (`sys/renew/<id>`). The router cuts it from `target.path`,
+  /// which the audit and debug logs show, so no log line ever holds a lease id.
+  core::secret_string path_lease_id;
+  /// With [client.*] sections, the caller's client allow list, which must cover the lease's
+  /// path (check_client_access); nullopt without them.
+  std::optional<std::vector<std::string>> caller_allow;
+};
 
 /// The router's verdict on one request.
 struct route_decision {
@@ -37,6 +52,7 @@ struct route_decision {
   unsigned status = 0;     ///< deny only: 400, 403, 404, 405 or 412
   std::string reason;      ///< deny only: the message for Vault's {"errors":[reason]}
   std::string_view allow;  ///< deny with 405: the Allow header (static text)
+  lease_details lease;     ///< lease_housekeeping only
 
   [[nodiscard]] bool allowed() const noexcept { return kind != route_class::deny; }
 };
@@ -47,8 +63,9 @@ struct route_decision {
 
 /// Routes a request whose target is already normalised. Pure and total.
 ///
-/// Local endpoints (/sidecar/v1/*, /proxy/v1/*) and /v1/sys/health come first and ignore
-/// `proxy.allow`; an unknown local path is 404, and /sidecar/v1/quit is 404 unless
+/// Local endpoints (/sidecar/v1/*, /proxy/v1/*), /v1/sys/health and the lease housekeeping
+/// endpoints (match_lease_endpoint; POST and PUT, the lease id moved out of the path) come first
+/// and ignore `proxy.allow`; an unknown local path is 404, and /sidecar/v1/quit is 404 unless
 /// `enable_quit`. Any other path must be under /v1/ and match `proxy.allow`, else 403. An
 /// allowed path shaped /v1/<mount>/creds/<role> is a dynamic secret (GET only); a path with a
 /// "creds" third segment in any other shape is 404. Every other allowed path is KV. A method a

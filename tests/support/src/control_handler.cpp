@@ -56,6 +56,9 @@ vault_reply control_handler::handle(std::string_view method, std::string_view pa
                {"live_leases", target_.live_leases()},
                {"requests", per_path}});
   }
+  if (method == "GET" && path == "/control/leases") {
+    return ok({{"lease_ids", target_.live_lease_ids()}});
+  }
   if (method == "GET" && path == "/control/requests") {
     auto list = nlohmann::json::array();
     for (const auto& r : target_.requests()) {

@@ -144,6 +144,15 @@ void lease_store::sweep_expired() {
   }
 }
 
+std::vector<std::string> lease_store::live_ids(std::string_view prefix) const {
+  std::vector<std::string> ids;
+  const auto now = clock_.now();
+  for (const auto& [id, lease] : leases_) {
+    if (id.starts_with(prefix) && now < lease.expires) ids.push_back(id);
+  }
+  return ids;
+}
+
 std::size_t lease_store::live(std::string_view prefix) const {
   std::size_t n = 0;
   const auto now = clock_.now();

@@ -392,6 +392,11 @@ std::size_t vault_double::peak_in_flight() const {
   return impl_->state.peak_in_flight;
 }
 
+std::vector<std::string> vault_double::live_lease_ids(const std::string& prefix) const {
+  std::lock_guard lock{impl_->state.mutex};
+  return impl_->state.leases.live_ids(prefix);
+}
+
 std::size_t vault_double::live_leases(const std::string& prefix) const {
   std::lock_guard lock{impl_->state.mutex};
   return impl_->state.leases.live(prefix);

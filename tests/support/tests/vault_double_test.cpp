@@ -134,6 +134,7 @@ TEST_CASE("vault_double: serves the seeded demo over HTTP with keep-alive", "[va
   CHECK(reply.json()["lease_duration"] == 3600);
   reply = client.send("GET", "/v1/database/creds/myapp-role", {}, token);
   CHECK(reply.json()["lease_duration"] == 60);
+  const auto lease_id = reply.json()["lease_id"].get<std::string>();
   reply = client.send("LIST", "/v1/kv-demo/data/sample", {}, token);  // allowed, unsupported
   CHECK(reply.status == 405);
 
@@ -141,6 +142,8 @@ TEST_CASE("vault_double: serves the seeded demo over HTTP with keep-alive", "[va
   CHECK(vault.count("POST", "/v1/auth/approle/login") == 1);
   CHECK(vault.count("", "/v1/") == 5);
   CHECK(vault.live_leases("database/creds/myapp-role/") == 1);
+  CHECK(vault.live_lease_ids() == std::vector<std::string>{lease_id});
+  CHECK(vault.live_lease_ids("kv-demo/").empty());
   const auto records = vault.requests();
   REQUIRE(records.size() == 5);
   CHECK(records[1].method == "GET");

@@ -121,19 +121,84 @@ TEST_CASE("lease_store: rotates at 4/5 of the lease and leaves the old lease ali
   CHECK(snapshot[0].state == lease::lease_state::ok);
   CHECK(snapshot[0].rotations == 1);
   CHECK(snapshot[0].failures == 0);
-  // Secrets never reach the log, and lease ids only at debug level.
+  // Secrets never reach the log, nor lease ids, at any level (trace included): a caller
+  // holding one may renew, look up and revoke it through the sidecar.
   const auto text = log.out.str();
   CHECK(text.find("dynamic secret database/creds/app: new credentials") != std::string::npos);
   CHECK(text.find("pw-1") == std::string::npos);
   CHECK(text.find("pw-2") == std::string::npos);
   CHECK(text.find("v-2") == std::string::npos);
-  CHECK(text.find(" debug lease: ") != std::string::npos);
-  std::istringstream lines{text};
-  for (std::string line; std::getline(lines, line);) {
-    if (line.find("database/creds/app/") != std::string::npos) {
-      CHECK(line.find(" debug lease: ") != std::string::npos);
-    }
-  }
+  CHECK(text.find("database/creds/app/") == std::string::npos);
+}
+
+TEST_CASE("lease_store: find_served knows served leases only, current and retired, until they end",
+          "[lease]") {
+  harness h;
+  h.vault.add_role(app, 2, 60);
+  h.run([](harness& t) -> net::awaitable<void> {
+    const auto sent = t.clock.now();
+    const auto first = co_await t.store->async_get(app);
+    REQUIRE(first.has_value());
+    // Held, but no caller was handed it yet.
+    CHECK_FALSE(t.store->find_served("database/creds/app/1").has_value());
+    t.store->mark_served("/v1/database/creds/app");
+    const auto served = t.store->find_served("database/creds/app/1");
+    REQUIRE(served.has_value());
+    CHECK(served->path == app);
+    CHECK(served->issued >= sent);
+    CHECK(served->issued <= t.clock.now());
+    CHECK(served->expiry - served->issued == 2s);
+    CHECK_FALSE(served->last_renewal.has_value());
+    CHECK(served->granted_at_issue == 2);
+    CHECK_FALSE(served->renewable);  // strategy rotate: the sidecar never extends it
+    CHECK_FALSE(t.store->find_served("database/creds/app/2").has_value());
+    CHECK_FALSE(t.store->find_served("database/creds/app").has_value());
+    CHECK_FALSE(t.store->find_served("").has_value());
+
+    co_await sleep_for(1900ms);  // rotated at 1.6 s: lease 2 is current, lease 1 runs out
+    const auto retired = t.store->find_served("database/creds/app/1");
+    REQUIRE(retired.has_value());
+    CHECK(retired->expiry == served->expiry);
+    CHECK_FALSE(retired->renewable);
+    CHECK_FALSE(t.store->find_served("database/creds/app/2").has_value());  // not served yet
+    t.store->mark_served(app);
+    CHECK(t.store->find_served("database/creds/app/2").has_value());
+
+    co_await sleep_for(300ms);  // lease 1 ended at 2.0 s
+    CHECK_FALSE(t.store->find_served("database/creds/app/1").has_value());
+    CHECK(t.store->find_served("database/creds/app/2").has_value());
+    t.store->stop();
+  });
+  CHECK(h.vault.count(http::verb::get, app_target) == 2);
+  CHECK(h.vault.requests().size() == 2);  // looking up asks Vault nothing
+}
+
+TEST_CASE("lease_store: a served lease under strategy renew is renewable until capped", "[lease]") {
+  harness h{config::lease_strategy::renew};
+  h.vault.add_role(app, 2, 5);  // renewed at 1.6 s (2 s granted) and 3.2 s (capped to 1 s)
+  h.run([](harness& t) -> net::awaitable<void> {
+    REQUIRE((co_await t.store->async_get(app)).has_value());
+    t.store->mark_served(app);
+    const auto issued = t.store->find_served("database/creds/app/1");
+    REQUIRE(issued.has_value());
+    CHECK(issued->renewable);
+    CHECK_FALSE(issued->last_renewal.has_value());
+
+    co_await sleep_for(2000ms);
+    const auto renewed = t.store->find_served("database/creds/app/1");
+    REQUIRE(renewed.has_value());
+    CHECK(renewed->renewable);
+    REQUIRE(renewed->last_renewal.has_value());
+    CHECK(*renewed->last_renewal > issued->issued);
+    CHECK(renewed->issued == issued->issued);
+    CHECK(renewed->expiry > issued->expiry);
+
+    co_await sleep_for(1500ms);  // the 3.2 s renewal met the max TTL: rotation next
+    const auto capped = t.store->find_served("database/creds/app/1");
+    REQUIRE(capped.has_value());
+    CHECK_FALSE(capped->renewable);
+    t.store->stop();
+  });
 }
 
 TEST_CASE("lease_store: lease_duration in answers counts down", "[lease]") {

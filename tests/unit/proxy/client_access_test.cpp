@@ -110,3 +110,26 @@ TEST_CASE("check_client_access: without clients, and for denials, nothing change
   CHECK(denied.status == 403);
   CHECK(denied.reason == "permission denied: path is not in the sidecar's allow list");
 }
+
+TEST_CASE("check_client_access: lease housekeeping carries the client's allow to the handler",
+          "[proxy]") {
+  const auto web = checked("PUT", "/v1/sys/leases/renew", tcp_peer(1002));
+  CHECK(web.kind == route_class::lease_housekeeping);
+  REQUIRE(web.lease.caller_allow.has_value());
+  CHECK(*web.lease.caller_allow ==
+        std::vector<std::string>{"/v1/kv-web/*", "/v1/database/creds/web"});
+  // The path form keeps its id out of the path through the check as well.
+  const auto billing = checked("POST", "/v1/sys/renew/database/creds/web/x", tcp_peer(1001));
+  CHECK(billing.kind == route_class::lease_housekeeping);
+  CHECK(billing.target.path == "/v1/sys/renew");
+  CHECK(billing.lease.path_lease_id.reveal() == "database/creds/web/x");
+  REQUIRE(billing.lease.caller_allow.has_value());
+  CHECK(*billing.lease.caller_allow == std::vector<std::string>{"/v1/kv-billing/*"});
+  // A caller matching no client gets what it gets everywhere: 403.
+  CHECK(checked("PUT", "/v1/sys/leases/lookup", tcp_peer(4000)).status == 403);
+  // Without clients there is no scope to carry.
+  const auto open = proxy::check_client_access(routed("PUT", "/v1/sys/leases/lookup"), {},
+                                               std::nullopt, peer_identity{});
+  CHECK(open.kind == route_class::lease_housekeeping);
+  CHECK_FALSE(open.lease.caller_allow.has_value());
+}

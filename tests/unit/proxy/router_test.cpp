@@ -4,6 +4,8 @@
 
 #include <random>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 using namespace sidecar;
@@ -200,6 +202,76 @@ TEST_CASE("router: sys/health passes through regardless of the allow list", "[pr
         route_class::sys_health);
   CHECK(route_request("PUT", "/v1/sys/health", default_proxy, default_listener).allow ==
         "GET, HEAD");
+}
+
+TEST_CASE("router: lease housekeeping is answered locally, whatever the allow list", "[proxy]") {
+  config::proxy_config none;
+  none.allow = {};
+  config::proxy_config everything = with_writes();
+  everything.allow = {"/v1/*"};
+  for (const config::proxy_config* policy :
+       {&default_proxy, &std::as_const(none), &std::as_const(everything)}) {
+    for (const auto* method : {"PUT", "POST"}) {
+      const auto body_form =
+          route_request(method, "/v1/sys/leases/renew", *policy, default_listener);
+      CHECK(body_form.kind == route_class::lease_housekeeping);
+      CHECK(body_form.lease.operation == proxy::lease_operation::renew);
+      CHECK(body_form.lease.path_lease_id.empty());
+      CHECK(body_form.upstream_target.empty());  // nothing goes to Vault
+      CHECK_FALSE(body_form.lease.caller_allow.has_value());
+      CHECK(route_request(method, "/v1/sys/leases/lookup", *policy, default_listener)
+                .lease.operation == proxy::lease_operation::lookup);
+      CHECK(route_request(method, "/v1/sys/revoke", *policy, default_listener).lease.operation ==
+            proxy::lease_operation::revoke);
+    }
+  }
+  // The path forms: the id leaves the path (which the logs show) for lease.path_lease_id.
+  for (const auto& [target, path, operation] :
+       std::vector<std::tuple<std::string, std::string, proxy::lease_operation>>{
+           {"/v1/sys/leases/renew/database/creds/app/abc", "/v1/sys/leases/renew",
+            proxy::lease_operation::renew},
+           {"/v1/sys/renew/database/creds/app/abc", "/v1/sys/renew", proxy::lease_operation::renew},
+           {"/v1/sys/leases/revoke/database/creds/app/abc", "/v1/sys/leases/revoke",
+            proxy::lease_operation::revoke},
+           {"/v1/sys/revoke/database/creds/app/abc?sync=true", "/v1/sys/revoke",
+            proxy::lease_operation::revoke},
+           {"/v1/sys/renew/database%2Fcreds%2Fapp%2Fabc", "/v1/sys/renew",
+            proxy::lease_operation::renew},
+       }) {
+    INFO(target);
+    const auto d = route_request("PUT", target, default_proxy, default_listener);
+    CHECK(d.kind == route_class::lease_housekeeping);
+    CHECK(d.target.path == path);
+    CHECK(d.target.path.find("abc") == std::string::npos);
+    CHECK(d.lease.path_lease_id.reveal() == "database/creds/app/abc");
+    CHECK(d.lease.operation == operation);
+    CHECK(d.upstream_target.empty());
+    // Refused for its method: still no id in the path.
+    const auto get = route_request("GET", target, default_proxy, default_listener);
+    CHECK(get.status == 405);
+    CHECK(get.allow == "POST, PUT");
+    CHECK(get.target.path == path);
+  }
+  for (const auto* method : {"GET", "HEAD", "DELETE", "PATCH", "LIST"}) {
+    const auto d = route_request(method, "/v1/sys/leases/lookup", default_proxy, default_listener);
+    CHECK(d.status == 405);
+    CHECK(d.allow == "POST, PUT");
+  }
+  // Lease paths the sidecar does not answer are outside the allow list like any other.
+  for (const auto* other :
+       {"/v1/sys/leases/revoke-prefix/database/creds", "/v1/sys/leases/revoke-force/database",
+        "/v1/sys/leases/lookup/database/", "/v1/sys/leases/tidy", "/v1/sys/renew/"}) {
+    INFO(other);
+    const auto d = route_request("PUT", other, default_proxy, default_listener);
+    CHECK(d.kind == route_class::deny);
+    CHECK(d.status == 403);
+  }
+  CHECK(proxy::to_string(route_class::lease_housekeeping) == "lease_housekeeping");
+  // Under require_request_header, like every Vault route.
+  const auto renew = route_request("PUT", "/v1/sys/leases/renew", default_proxy, default_listener);
+  CHECK(proxy::check_request_header(renew, "PUT", "", true).status == 412);
+  CHECK(proxy::check_request_header(renew, "PUT", "true", true).kind ==
+        route_class::lease_housekeeping);
 }
 
 TEST_CASE("router: auth/ paths are refused even when the allow list covers them", "[proxy]") {

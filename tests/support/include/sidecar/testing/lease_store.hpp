@@ -44,6 +44,8 @@ class lease_store {
   void sweep_expired();
   /// Live leases whose id starts with `prefix`.
   [[nodiscard]] std::size_t live(std::string_view prefix) const;
+  /// Their ids, in id order (for tests that must name a lease nobody was handed).
+  [[nodiscard]] std::vector<std::string> live_ids(std::string_view prefix) const;
 
  private:
   struct lease_entry {

@@ -123,6 +123,8 @@ class vault_double {
   [[nodiscard]] std::size_t peak_in_flight() const;
   /// Unexpired leases whose id starts with `prefix`.
   [[nodiscard]] std::size_t live_leases(const std::string& prefix = "") const;
+  /// Their ids, in id order.
+  [[nodiscard]] std::vector<std::string> live_lease_ids(const std::string& prefix = "") const;
 
  private:
   struct impl;

@@ -1,4 +1,5 @@
 #include <sidecar/proxy/client_access.hpp>
+#include <sidecar/proxy/mount_preflight.hpp>
 
 #include <algorithm>
 #include <string>
@@ -48,6 +49,13 @@ route_decision check_client_access(route_decision decision,
                   "permission denied: this caller (" + who + ") matches no [client.*] section");
   }
   const auto& allowed = clients[*client];
+  if (decision.kind == route_class::mount_preflight) {
+    // The Vault CLI's preflight tells the mount of a path: only of one in this client's space.
+    const auto secret = preflight_secret_path(decision.target.path);
+    if (secret && preflight_allowed(*secret, allowed.allow)) return decision;
+    return refuse(std::move(decision),
+                  "permission denied: path is not in client." + allowed.name + "'s allow list");
+  }
   const bool secret_path = decision.kind == route_class::kv_read ||
                            decision.kind == route_class::kv_write ||
                            decision.kind == route_class::dynamic_read;

@@ -22,7 +22,8 @@ namespace sidecar::proxy {
 /// or for a denial, is `decision` unchanged. Without a matching client (`client` nullopt) only
 /// the probes pass (GET/HEAD /sidecar/v1/health and the metrics endpoints), everything else is
 /// 403; a matching client may read (and, with forward_writes, write) only inside its own
-/// `allow`. Checked before the handler, so a refused read takes no cache look-up, no
+/// `allow` (a KV mount preflight: only about a path in it, mount_preflight.hpp). Checked before
+/// the handler, so a refused read takes no cache look-up, no
 /// single-flight slot and no upstream call. Pure.
 [[nodiscard]] route_decision check_client_access(route_decision decision,
                                                  const std::vector<config::client_config>& clients,

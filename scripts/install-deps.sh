@@ -9,6 +9,7 @@ packages=(
   libssl-dev nlohmann-json3-dev libspdlog-dev libfmt-dev catch2 libsystemd-dev
   libkainjow-mustache-dev
   curl jq openssl procps python3 python3-yaml
+  python3-hvac  # tests/e2e/test_clients.py: the most used Python Vault client, as apps run it
   postgresql postgresql-client libpq-dev
   nginx-light wrk  # scripts/bench.sh, tests/e2e/test_faults.py
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # scripts/fuzz.sh (libFuzzer)

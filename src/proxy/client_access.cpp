@@ -1,4 +1,5 @@
 #include <sidecar/proxy/client_access.hpp>
+#include <sidecar/proxy/mount_preflight.hpp>
 
 #include <algorithm>
 #include <string>
@@ -52,6 +53,13 @@ route_decision check_client_access(route_decision decision,
     // Which leases it may touch is known only once the lease is found: the handler checks.
     decision.lease.caller_allow = allowed.allow;
     return decision;
+  }
+  if (decision.kind == route_class::mount_preflight) {
+    // The Vault CLI's preflight tells the mount of a path: only of one in this client's space.
+    const auto secret = preflight_secret_path(decision.target.path);
+    if (secret && preflight_allowed(*secret, allowed.allow)) return decision;
+    return refuse(std::move(decision),
+                  "permission denied: path is not in client." + allowed.name + "'s allow list");
   }
   const bool secret_path = decision.kind == route_class::kv_read ||
                            decision.kind == route_class::kv_write ||

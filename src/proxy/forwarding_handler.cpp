@@ -7,6 +7,7 @@
 #include <sidecar/proxy/error_response.hpp>
 #include <sidecar/proxy/health.hpp>
 #include <sidecar/proxy/lease_housekeeping.hpp>
+#include <sidecar/proxy/token_self.hpp>
 #include <sidecar/vault/errc.hpp>
 
 #include <boost/beast/http/field.hpp>
@@ -67,6 +68,24 @@ string_response json_answer(unsigned status, std::string body) {
   return answer;
 }
 
+// Cached reads: KV entries and the KV mount preflight, whose answer changes as rarely.
+bool cached_kind(route_class kind) noexcept {
+  return kind == route_class::kv_read || kind == route_class::mount_preflight;
+}
+
+// auth/token/*-self about the caller's own token (X-Vault-Token, or none): never forwarded.
+string_response token_self(const string_request& request, const route_decision& decision,
+                           core::wall_time issued) {
+  const auto call = token_self_call_of(decision.target.path);
+  if (!call) return error_response(500, "internal error: not a token self-call");
+  const auto it = request.find("X-Vault-Token");
+  const std::string_view caller =
+      it == request.end() ? std::string_view{} : std::string_view{it->value()};
+  auto got = answer_token_self(*call, caller, new_request_id(), issued);
+  if (got.status == 204) return relay(204, {}, {});
+  return json_answer(got.status, std::move(got.body));
+}
+
 // The Vault path of a routed request without the /v1/ prefix ("kv-demo/data/x").
 std::string_view vault_path(const route_decision& decision) {
   std::string_view path = decision.target.path;
@@ -82,7 +101,8 @@ forwarding_handler::forwarding_handler(net::any_io_executor engine, bool hop_to_
       hop_to_engine_{hop_to_engine},
       parts_{parts},
       request_quit_{std::move(request_quit)},
-      engine_metrics_{parts.registry} {}
+      engine_metrics_{parts.registry},
+      issued_{parts.clock.wall_now()} {}
 
 net::awaitable<handler_answer> forwarding_handler::async_handle(const string_request& request,
                                                                 const route_decision& decision) {
@@ -95,8 +115,10 @@ net::awaitable<handler_answer> forwarding_handler::async_handle(const string_req
 
 std::optional<handler_answer> forwarding_handler::try_answer_at_once(
     const string_request& request, const route_decision& decision) {
+  // Touches no engine state: answered here on any thread.
+  if (decision.kind == route_class::token_self) return token_self(request, decision, issued_);
   if (hop_to_engine_) return std::nullopt;  // the cache and leases belong to another strand
-  if (decision.kind == route_class::kv_read && served_from_cache(request, decision)) {
+  if (cached_kind(decision.kind) && served_from_cache(request, decision)) {
     if (auto fresh = parts_.cache.find_fresh(decision.upstream_target)) {
       return kv_answer(std::move(*fresh));
     }
@@ -114,6 +136,7 @@ net::awaitable<handler_answer> forwarding_handler::handle_on_engine(
     const string_request& request, const route_decision& decision) {
   switch (decision.kind) {
     case route_class::kv_read:
+    case route_class::mount_preflight:
       co_return co_await read_kv(request, decision);
     case route_class::kv_write:
       co_return co_await forward(request, decision, true);
@@ -131,6 +154,8 @@ net::awaitable<handler_answer> forwarding_handler::handle_on_engine(
       co_return quit();
     case route_class::lease_housekeeping:
       co_return answer_lease(request, decision);
+    case route_class::token_self:
+      co_return token_self(request, decision, issued_);
     case route_class::deny:
       break;
   }
@@ -218,11 +243,9 @@ net::awaitable<string_response> forwarding_handler::forward(const string_request
                           .body = core::secret_string{std::string_view{request.body()}},
                           .token = nullptr,
                           .headers = {}};
-  if (decision.list && request.method() != http::verb::get) {
-    // LIST is not an HTTP method Beast knows; Vault takes GET with list=true the same way.
-    upstream.method = http::verb::get;
-    upstream.target += decision.target.query.empty() ? "?list=true" : "&list=true";
-  }
+  // LIST is not an HTTP method Beast knows; Vault takes GET with list=true (which the router
+  // has put in the query of every listing) the same way.
+  if (decision.list) upstream.method = http::verb::get;
   if (with_token) {
     upstream.token = parts_.tokens.current_token();
     if (upstream.token == nullptr) co_return failure_response(cache::errc::no_token);

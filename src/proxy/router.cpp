@@ -1,8 +1,12 @@
 #include <sidecar/proxy/errc.hpp>
+#include <sidecar/proxy/mount_preflight.hpp>
+#include <sidecar/proxy/query_filter.hpp>
 #include <sidecar/proxy/router.hpp>
+#include <sidecar/proxy/token_self.hpp>
 
 #include <algorithm>
 #include <array>
+#include <variant>
 
 namespace sidecar::proxy {
 namespace {
@@ -67,20 +71,6 @@ route_decision endpoint(route_class kind, std::string_view method, std::string_v
   return deny(405, method_refused, std::move(target), accepted);
 }
 
-// Vault reads `list` with Go's strconv.ParseBool.
-bool list_requested(std::string_view query) noexcept {
-  static constexpr std::array<std::string_view, 6> truthy{"1", "t", "T", "TRUE", "true", "True"};
-  while (!query.empty()) {
-    auto end = query.find('&');
-    const auto param = query.substr(0, end);
-    query = end == std::string_view::npos ? std::string_view{} : query.substr(end + 1);
-    if (!param.starts_with("list=")) continue;
-    const auto value = param.substr(5);
-    if (std::find(truthy.begin(), truthy.end(), value) != truthy.end()) return true;
-  }
-  return false;
-}
-
 // The path's segments after "/v1/": how many (an empty last one counts, for a trailing '/')
 // and the first three, which is all the router looks at. No allocation: every request runs this.
 struct v1_segments {
@@ -133,6 +123,29 @@ route_decision route_local(std::string_view method, normalised_target target,
   return deny(404, "no handler for route", std::move(target));
 }
 
+// The Vault CLI's KV preflight: forwarded only for a path the caller could read, never for the
+// bare listing of every mount. It takes no query.
+route_decision route_preflight(std::string_view method, normalised_target target,
+                               const config::proxy_config& proxy) {
+  const auto secret = preflight_secret_path(target.path);
+  if (!secret || !preflight_allowed(*secret, proxy.allow)) {
+    return deny(403, outside_allow, std::move(target));
+  }
+  target.query.clear();
+  return endpoint(route_class::mount_preflight, method, get_or_head, std::move(target));
+}
+
+// A KV read or listing, with only the query parameters Vault reads there.
+route_decision route_kv_read(std::string_view method, normalised_target target) {
+  auto filtered = filter_kv_read_query(target.path, target.query, method == "LIST");
+  if (auto* refused = std::get_if<query_refusal>(&filtered)) {
+    return deny(400, refused->reason, std::move(target));
+  }
+  auto& kept = std::get<kv_read_query>(filtered);
+  target.query = std::move(kept.query);
+  return accept(route_class::kv_read, std::move(target), kept.list);
+}
+
 }  // namespace
 
 std::string_view to_string(route_class kind) noexcept {
@@ -153,6 +166,10 @@ std::string_view to_string(route_class kind) noexcept {
       return "local_cache_clear";
     case route_class::local_quit:
       return "local_quit";
+    case route_class::mount_preflight:
+      return "mount_preflight";
+    case route_class::token_self:
+      return "token_self";
     case route_class::deny:
       return "deny";
     case route_class::lease_housekeeping:
@@ -187,7 +204,15 @@ route_decision route(std::string_view method, normalised_target target,
   // Token and login endpoints answer with a token: lookup-self and renew-self with the
   // sidecar's own, create with a child of it, login with a new one. Whatever `allow` says, a
   // local client never gets them, so the sidecar's token stays the sidecar's.
-  if (path.starts_with("/v1/auth/")) return deny(403, auth_refused, std::move(target));
+  // The token self-calls are the exception: answered locally about the caller's own token.
+  if (path.starts_with("/v1/auth/")) {
+    if (const auto call = token_self_call_of(path)) {
+      return endpoint(route_class::token_self, method, token_self_methods(*call),
+                      std::move(target));
+    }
+    return deny(403, auth_refused, std::move(target));
+  }
+  if (preflight_secret_path(path)) return route_preflight(method, std::move(target), proxy);
 
   const bool allowed =
       path.starts_with("/v1/") &&
@@ -205,11 +230,7 @@ route_decision route(std::string_view method, normalised_target target,
     return endpoint(route_class::dynamic_read, method, get_only, std::move(target));
   }
 
-  if (method == "LIST") return accept(route_class::kv_read, std::move(target), true);
-  if (is_get_or_head(method)) {
-    const bool list = list_requested(target.query);  // read before the target moves
-    return accept(route_class::kv_read, std::move(target), list);
-  }
+  if (method == "LIST" || is_get_or_head(method)) return route_kv_read(method, std::move(target));
   if (is_write(method)) {
     if (proxy.forward_writes) return accept(route_class::kv_write, std::move(target));
     return deny(405, "writes are not forwarded (proxy.forward_writes is off)", std::move(target),

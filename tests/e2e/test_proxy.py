@@ -184,7 +184,7 @@ def hostile_corpus():
         # encoded and double-encoded dot segments
         ("dotdot", http_bytes("GET", "/v1/kv-demo/../sys/mounts")),
         ("dotdot to auth", http_bytes("GET",
-                                      "/v1/kv-demo/data/../../../v1/auth/token/lookup-self")),
+                                      "/v1/kv-demo/data/../../../v1/auth/token/create")),
         ("encoded dotdot", http_bytes("GET", "/v1/kv-demo/%2e%2e/%2e%2e/v1/sys/mounts")),
         ("upper encoded dotdot", http_bytes("GET", "/v1/kv-demo/%2E%2E/%2E%2E/v1/sys/seal-status")),
         ("mixed encoded dotdot", http_bytes("GET", "/v1/kv-demo/.%2e/.%2E/v1/sys/policy/root")),
@@ -199,7 +199,7 @@ def hostile_corpus():
         ("double slash dotdot", http_bytes("GET", "/v1/kv-demo//..//..//v1/sys/mounts")),
         # absolute-form targets naming a path outside allow
         ("absolute form", http_bytes("GET", "http://vault.example:8200/v1/sys/mounts")),
-        ("absolute form https", http_bytes("GET", "https://127.0.0.1/v1/auth/token/lookup-self")),
+        ("absolute form https", http_bytes("GET", "https://127.0.0.1/v1/auth/token/create")),
         ("absolute form dotdot", http_bytes("GET", "http://x/v1/kv-demo/../../v1/sys/mounts")),
         # backslashes, raw and encoded
         ("backslash", http_bytes("GET", "/v1/kv-demo\\..\\..\\v1\\sys\\mounts")),
@@ -232,8 +232,11 @@ def hostile_corpus():
         ("token create", http_bytes("POST", "/v1/auth/token/create",
                                     body=b'{"policies":["root"]}')),
         ("token create GET", http_bytes("GET", "/v1/auth/token/create")),
-        ("token lookup-self", http_bytes("GET", "/v1/auth/token/lookup-self",
-                                         headers=["X-Vault-Token: bogus"])),
+        # lookup-self is answered locally (test_clients.py); its neighbours stay refused.
+        ("token lookup", http_bytes("POST", "/v1/auth/token/lookup",
+                                    headers=["X-Vault-Token: bogus"], body=b'{"token":"x"}')),
+        ("token lookup-accessor", http_bytes("GET", "/v1/auth/token/lookup-accessor",
+                                             headers=["X-Vault-Token: bogus"])),
         ("approle login", http_bytes("POST", "/v1/auth/approle/login",
                                      body=b'{"role_id":"x","secret_id":"y"}')),
         ("approle secret-id", http_bytes("POST", "/v1/auth/approle/role/app/secret-id")),

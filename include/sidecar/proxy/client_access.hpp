@@ -23,8 +23,9 @@ namespace sidecar::proxy {
 /// the probes pass (GET/HEAD /sidecar/v1/health and the metrics endpoints), everything else is
 /// 403; a matching client may read (and, with forward_writes, write) only inside its own
 /// `allow`; a lease housekeeping request carries that `allow` to the handler, which answers
-/// leases outside it as unknown. Checked before the handler, so a refused read takes no cache
-/// look-up, no single-flight slot and no upstream call. Pure.
+/// leases outside it as unknown; a KV mount preflight passes only about a path in it
+/// (mount_preflight.hpp). Checked before the handler, so a refused read takes no cache look-up,
+/// no single-flight slot and no upstream call. Pure.
 [[nodiscard]] route_decision check_client_access(route_decision decision,
                                                  const std::vector<config::client_config>& clients,
                                                  std::optional<std::size_t> client,

@@ -31,8 +31,10 @@ struct engine_parts {
 /// Answers every allowed request (the pattern-2 proxy of the brief): KV reads from the cache
 /// with `X-Cache` and `Age`, dynamic secrets from the lease store, writes forwarded with the
 /// sidecar's token (then the secret's cache entries dropped), `/v1/sys/health` passed through
-/// without a token, lease housekeeping (`sys/leases/*`) answered from the lease store, and the
-/// local endpoints (health, metrics, cache-clear, quit). A client's
+/// without a token, lease housekeeping (`sys/leases/*`) answered from the lease store, the Vault
+/// CLI's KV mount preflight forwarded and cached like a KV read, the token self-calls answered
+/// locally about the caller's token (token_self.hpp), and the local endpoints (health, metrics,
+/// cache-clear, quit). A client's
 /// X-Vault-Token and Authorization are never forwarded: only the sidecar's own token goes out.
 ///
 /// Thread affinity: async_handle may be called from any session strand; the work runs on the
@@ -85,6 +87,7 @@ class forwarding_handler final : public request_handler {
   engine_metrics engine_metrics_;
   bool started_ = false;
   std::function<std::vector<client_requests>()> client_counts_;
+  core::wall_time issued_;  ///< the issue_time of every caller's token in token self-calls
 };
 
 }  // namespace sidecar::proxy

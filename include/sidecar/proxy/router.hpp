@@ -22,10 +22,12 @@ enum class route_class {
   local_metrics,       ///< GET|HEAD /sidecar/v1/metrics, /proxy/v1/metrics
   local_cache_clear,   ///< POST|PUT /sidecar/v1/cache-clear, /proxy/v1/cache-clear
   local_quit,          ///< POST /sidecar/v1/quit, with enable_quit
-  deny,                ///< answered by the listener itself with `status` and `reason`
+  mount_preflight,     ///< GET|HEAD /v1/sys/internal/ui/mounts/<allowed path> (mount_preflight.hpp)
+  token_self,          ///< auth/token/{lookup,renew,revoke}-self, answered locally (token_self.hpp)
   lease_housekeeping,  ///< PUT|POST sys/leases/renew|lookup|revoke: answered locally (issue 18)
+  deny,                ///< answered by the listener itself with `status` and `reason`
 };
-inline constexpr std::size_t route_class_count = 10;
+inline constexpr std::size_t route_class_count = 12;
 
 /// The metric label of a class: "kv_read", "deny", ...
 [[nodiscard]] std::string_view to_string(route_class kind) noexcept;
@@ -48,7 +50,7 @@ struct route_decision {
   /// target.upstream_target() of an allowed decision, built once here: the cache's key and what
   /// goes to Vault. Empty for a denial.
   std::string upstream_target;
-  bool list = false;       ///< kv_read only: a LIST (method LIST, or GET with list=true)
+  bool list = false;       ///< kv_read only: a LIST (method LIST, or GET with a true `list`)
   unsigned status = 0;     ///< deny only: 400, 403, 404, 405 or 412
   std::string reason;      ///< deny only: the message for Vault's {"errors":[reason]}
   std::string_view allow;  ///< deny with 405: the Allow header (static text)
@@ -66,7 +68,11 @@ struct route_decision {
 /// Local endpoints (/sidecar/v1/*, /proxy/v1/*), /v1/sys/health and the lease housekeeping
 /// endpoints (match_lease_endpoint; POST and PUT, the lease id moved out of the path) come first
 /// and ignore `proxy.allow`; an unknown local path is 404, and /sidecar/v1/quit is 404 unless
-/// `enable_quit`. Any other path must be under /v1/ and match `proxy.allow`, else 403. An
+/// `enable_quit`. Under /v1/auth/ only the token self-calls pass (answered locally), all else is
+/// 403; a KV mount preflight passes when its path is in the allowed space (preflight_allowed),
+/// bare or outside it is 403. Any other path must be under /v1/ and match `proxy.allow`, else 403.
+/// A KV read keeps only the query parameters Vault reads there (filter_kv_read_query), decided
+/// on the decoded query; a query Vault would refuse is 400. An
 /// allowed path shaped /v1/<mount>/creds/<role> is a dynamic secret (GET only); a path with a
 /// "creds" third segment in any other shape is 404. Every other allowed path is KV. A method a
 /// route does not take is 405 with an Allow header; writes without `forward_writes` included.

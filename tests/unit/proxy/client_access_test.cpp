@@ -133,3 +133,27 @@ TEST_CASE("check_client_access: lease housekeeping carries the client's allow to
   CHECK(open.kind == route_class::lease_housekeeping);
   CHECK_FALSE(open.lease.caller_allow.has_value());
 }
+
+TEST_CASE("check_client_access: a KV mount preflight only about the client's own paths",
+          "[proxy]") {
+  const auto billing = tcp_peer(1001);
+  constexpr std::string_view preflight = "/v1/sys/internal/ui/mounts/";
+  const auto ask = [&](std::string_view path, const peer_identity& peer) {
+    return checked("GET", std::string{preflight} + std::string{path}, peer);
+  };
+  CHECK(ask("kv-billing/db", billing).kind == route_class::mount_preflight);
+  CHECK(ask("kv-billing", billing).kind == route_class::mount_preflight);  // kv get -mount=...
+  const auto other = ask("kv-web/app", billing);
+  CHECK(other.status == 403);
+  CHECK(other.reason == "permission denied: path is not in client.billing's allow list");
+  CHECK(other.upstream_target.empty());
+  CHECK(ask("kv-web", billing).status == 403);
+  CHECK(ask("kv-web/app", tcp_peer(1002)).kind == route_class::mount_preflight);
+  CHECK(ask("kv-billing/db", tcp_peer(4000)).status == 403);  // no client at all
+}
+
+TEST_CASE("check_client_access: token self-calls need a matching client", "[proxy]") {
+  CHECK(checked("GET", "/v1/auth/token/lookup-self", tcp_peer(1001)).kind ==
+        route_class::token_self);
+  CHECK(checked("GET", "/v1/auth/token/lookup-self", tcp_peer(4000)).status == 403);
+}

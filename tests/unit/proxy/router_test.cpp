@@ -45,7 +45,20 @@ TEST_CASE("router: hostile targets and methods are refused with the expected sta
       {"PUT", "/v1/sys/policies/acl/root", 403},
       {"GET", "/v1/auth/token/create", 403},
       {"POST", "/v1/auth/token/create", 403},
-      {"GET", "/v1/auth/token/lookup-self", 403},
+      {"GET", "/v1/auth/token/lookup", 403},
+      {"GET", "/v1/auth/token/lookup-self/x", 403},
+      {"DELETE", "/v1/auth/token/lookup-self", 405},
+      {"GET", "/v1/auth/token/renew-self", 405},
+      {"HEAD", "/v1/auth/token/revoke-self", 405},
+      {"GET", "/v1/sys/internal/ui/mounts", 403},
+      {"GET", "/v1/sys/internal/ui/mounts/", 403},
+      {"GET", "/v1/sys/internal/ui/mounts/secret/x", 403},
+      {"GET", "/v1/sys/internal/ui/mounts/auth/token", 403},
+      {"GET", "/v1/sys/internal/ui/mounts/kv-demo/../../sys", 403},
+      {"POST", "/v1/sys/internal/ui/mounts/kv-demo", 405},
+      {"GET", "/v1/kv-demo/data/x?version=abc", 400},
+      {"GET", "/v1/kv-demo/data/x?version=1&version=2", 400},
+      {"GET", "/v1/kv-demo/metadata/?list=yes", 400},
       {"GET", "/v1/database/roles/app", 403},
       {"GET", "/v1/database/config/pg", 403},
       {"GET", "/v1/database/creds/../roles/x", 403},
@@ -155,7 +168,7 @@ TEST_CASE("router: KV reads, lists and dynamic reads inside the allow list", "[p
                       default_listener);
     CHECK(d.list);
   }
-  for (const auto* falsy : {"list=false", "list=yes", "xlist=true", "list", ""}) {
+  for (const auto* falsy : {"list=false", "xlist=true", "list", ""}) {
     d = route_request("GET", std::string{"/v1/kv-demo/metadata/?"} + falsy, default_proxy,
                       default_listener);
     CHECK(d.kind == route_class::kv_read);
@@ -279,16 +292,97 @@ TEST_CASE("router: auth/ paths are refused even when the allow list covers them"
   everything.allow = {"/v1/*"};
   for (const auto* method : {"GET", "POST", "PUT", "LIST"}) {
     for (const auto* target :
-         {"/v1/auth/token/lookup-self", "/v1/auth/token/renew-self", "/v1/auth/token/create",
-          "/v1/auth/approle/login", "/v1/auth/token/lookup?token=x", "/v1/%61uth/token/lookup-self",
-          "/v1/kv-demo/../auth/token/lookup-self", "/v1//auth/token/lookup-self"}) {
+         {"/v1/auth/token/create", "/v1/auth/approle/login", "/v1/auth/token/lookup?token=x",
+          "/v1/auth/token/lookup-accessor", "/v1/auth/token/revoke-orphan",
+          "/v1/%61uth/token/create", "/v1/kv-demo/../auth/token/create",
+          "/v1//auth/approle/role/app/secret-id"}) {
       const auto d = route_request(method, target, everything, default_listener);
       CHECK(d.kind == route_class::deny);
       CHECK(d.status == 403);
     }
   }
+  // The token self-calls, however spelt, are answered locally, never forwarded.
+  for (const auto* target : {"/v1/auth/token/lookup-self", "/v1/%61uth/token/lookup-self",
+                             "/v1/kv-demo/../auth/token/lookup-self", "/v1//auth/token/lookup-self",
+                             "/v1/auth/token/renew-self", "/v1/auth/token/revoke-self"}) {
+    INFO(target);
+    CHECK(route_request("POST", target, everything, default_listener).kind ==
+          route_class::token_self);
+  }
   CHECK(route_request("GET", "/v1/authority/data/x", everything, default_listener).kind ==
         route_class::kv_read);  // only the auth/ mount point itself
+}
+
+TEST_CASE("router: token self-calls are local answers, whatever the allow list", "[proxy]") {
+  for (const auto* method : {"GET", "POST", "PUT"}) {
+    const auto d =
+        route_request(method, "/v1/auth/token/lookup-self", default_proxy, default_listener);
+    CHECK(d.kind == route_class::token_self);
+    CHECK(d.upstream_target == "/v1/auth/token/lookup-self");
+  }
+  for (const auto* path : {"/v1/auth/token/renew-self", "/v1/auth/token/revoke-self"}) {
+    CHECK(route_request("POST", path, default_proxy, default_listener).kind ==
+          route_class::token_self);
+    CHECK(route_request("PUT", path, default_proxy, default_listener).kind ==
+          route_class::token_self);
+    const auto get = route_request("GET", path, default_proxy, default_listener);
+    CHECK(get.status == 405);
+    CHECK(get.allow == "POST, PUT");
+  }
+  config::proxy_config nothing;
+  nothing.allow = {};
+  CHECK(route_request("GET", "/v1/auth/token/lookup-self", nothing, default_listener).kind ==
+        route_class::token_self);
+}
+
+TEST_CASE("router: the KV mount preflight inside the allow list, without its query", "[proxy]") {
+  auto d = route_request("GET", "/v1/sys/internal/ui/mounts/kv-demo/sample?x=1", default_proxy,
+                         default_listener);
+  CHECK(d.kind == route_class::mount_preflight);
+  CHECK(d.upstream_target == "/v1/sys/internal/ui/mounts/kv-demo/sample");
+  d = route_request("HEAD", "/v1/sys/internal/ui/mounts/kv-demo", default_proxy, default_listener);
+  CHECK(d.kind == route_class::mount_preflight);
+  d = route_request("GET", "/v1/sys/internal/ui/mounts/database/creds/app", default_proxy,
+                    default_listener);
+  CHECK(d.kind == route_class::mount_preflight);
+  // Decoded and resolved first, like every target.
+  d = route_request("GET", "/v1/sys/internal/ui/mounts/kv-demo/%2e%2e/secret/x", default_proxy,
+                    default_listener);
+  CHECK(d.status == 403);
+  // Even an allow list covering everything never forwards the bare listing of all mounts.
+  config::proxy_config everything;
+  everything.allow = {"/v1/*"};
+  CHECK(route_request("GET", "/v1/sys/internal/ui/mounts", everything, default_listener).status ==
+        403);
+  CHECK(route_request("GET", "/v1/sys/internal/ui/mounts/", everything, default_listener).status ==
+        403);
+}
+
+TEST_CASE("router: a KV read keeps only the parameters Vault reads there", "[proxy]") {
+  auto d = route_request("GET", "/v1/kv-demo/data/app?x=1&version=3&y=2", default_proxy,
+                         default_listener);
+  CHECK(d.kind == route_class::kv_read);
+  CHECK(d.upstream_target == "/v1/kv-demo/data/app?version=3");
+  for (const auto* junk : {"?x=1", "?x=2", "?", "?version=0", "?cb=%00"}) {
+    INFO(junk);
+    d = route_request("GET", std::string{"/v1/kv-demo/data/app"} + junk, default_proxy,
+                      default_listener);
+    CHECK(d.upstream_target == "/v1/kv-demo/data/app");
+  }
+  // Listings: decided on the decoded query, sent as list=true only.
+  for (const auto* listing : {"?list=%74rue", "?%6cist=true", "?list=1&x=2"}) {
+    INFO(listing);
+    d = route_request("GET", std::string{"/v1/kv-demo/metadata/"} + listing, default_proxy,
+                      default_listener);
+    CHECK(d.list);
+    CHECK(d.upstream_target == "/v1/kv-demo/metadata/?list=true");
+  }
+  d = route_request("LIST", "/v1/kv-demo/metadata/?x=1", default_proxy, default_listener);
+  CHECK(d.list);
+  CHECK(d.upstream_target == "/v1/kv-demo/metadata/?list=true");
+  // Writes are forwarded as they came.
+  d = route_request("POST", "/v1/kv-demo/data/app?x=1", with_writes(), default_listener);
+  CHECK(d.upstream_target == "/v1/kv-demo/data/app?x=1");
 }
 
 TEST_CASE("router: local endpoints and their Vault Proxy aliases", "[proxy]") {

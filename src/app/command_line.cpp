@@ -134,7 +134,7 @@ std::optional<usage_error> parser::take_value(const valued_option& option, std::
   seen_.push_back(option.name);
   if (option.name == "--config") {
     parsed_.config_path = std::string{value};
-    parsed_.get.config_given = true;
+    parsed_.get.config_given = parsed_.what == action::get;
     return std::nullopt;
   }
   return take_get_value(option, value);
@@ -208,7 +208,10 @@ std::string usage() {
          "       vault-sidecar --help\n"
          "FILE defaults to " +
          std::string{default_config_path} +
-         "; get's listener to $VAULT_ADDR, else FILE's, else http://127.0.0.1:8100.\n"
+         ".\n"
+         "get reads through --address, --unix-socket or --config FILE's listener, else\n"
+         "$VAULT_ADDR, else the default FILE's listener if it exists, else "
+         "http://127.0.0.1:8100.\n"
          "Exit codes: 0 ok, 64 usage, 69 Vault unreachable at start, 70 internal error,\n"
          "75 token lost, 77 login refused, 78 bad configuration; check --online: 1 when a\n"
          "[secrets] entry is unreadable; health: 1 when the sidecar is not ready or not there;\n"

@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 
 export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 cmake --preset release >/dev/null
-cmake --build --preset release -j 2 --target vault-sidecar vault-dev-double >/dev/null
+cmake --build --preset release -j 2 --target vault-sidecar vault-dev-double peer-lookup-bench \
+  >/dev/null
 
 out=build/bench/results.md
 [[ ${1:-} == --quick ]] && out=build/bench/quick.md
 exec python3 tests/bench/bench.py --sidecar build/release/src/vault-sidecar \
-  --double build/release/tests/support/vault-dev-double --out "$out" "$@"
+  --double build/release/tests/support/vault-dev-double \
+  --peer-lookup-bench build/release/tests/bench/peer-lookup-bench --out "$out" "$@"

@@ -3,6 +3,7 @@
 #include <sidecar/app/daemon.hpp>
 #include <sidecar/app/entry.hpp>
 #include <sidecar/app/exit_code.hpp>
+#include <sidecar/app/get_command.hpp>
 #include <sidecar/app/health_command.hpp>
 #include <sidecar/app/online_check.hpp>
 #include <sidecar/core/log.hpp>
@@ -35,6 +36,8 @@ int run_program(std::span<const std::string_view> arguments, const config::env_l
       return run_check(command.config_path, env, out, err);
     case action::health:
       return run_health(command.config_path, env, out, err);
+    case action::get:
+      return run_get(command, env, out, err);
     case action::run:
       break;
   }

@@ -9,6 +9,11 @@ Absolute figures drift on a shared machine, so every comparison alternates its t
 (A B A B A B) in one run and reports the median of the per-pair ratios. --quick runs the short
 regression check of scripts/test.sh: three 2-second pairs and loose bounds that only a real
 regression breaks (throughput >= 0.5x nginx, RSS <= 16 MiB, p99 <= max(10 ms, 3x nginx's)).
+
+The full run also has the rows of issue 18 (500 `vault-sidecar get --field` processes against 500
+`curl | jq` pipelines) and issue 17 (a second sidecar with one [client.*] section: wrk against
+the sidecar without clients, the curl loop against nginx, and the cost of one peer look-up from
+--peer-lookup-bench).
 """
 import argparse
 import asyncio
@@ -60,7 +65,7 @@ def seed(many):
 class Sidecar:
     """vault-sidecar with one io thread and info logging; `started` is taken just before exec."""
 
-    def __init__(self, binary, workdir, vault_port, threads=1):
+    def __init__(self, binary, workdir, vault_port, threads=1, extra=""):
         os.makedirs(workdir, exist_ok=True)
         self.port = free_port()
         for name, value in (("role_id", ROLE_ID), ("secret_id", SECRET_ID)):
@@ -73,7 +78,7 @@ class Sidecar:
                     f"secret_id_file = {workdir}/secret_id\n"
                     f"[listener]\naddress = 127.0.0.1:{self.port}\nthreads = {threads}\n"
                     f"[cache]\nmax_entries = {MANY + 100}\n"
-                    "[log]\nlevel = info\n")
+                    "[log]\nlevel = info\n" + extra)
         self.started = time.monotonic()
         self.process = Process([binary, "--config", config], os.path.join(workdir, "sidecar.log"),
                                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
@@ -223,6 +228,54 @@ def curl_loops(url_a, url_b, count):
     return spent[0], spent[1]
 
 
+def get_vs_curl_jq(sidecar_bin, port, count):
+    """Seconds spent in `count` sequential `vault-sidecar get --field password` processes and in
+    `count` `curl -s URL | jq -r .data.data.password` pipelines (curl and jq started as a shell
+    would, piped, without a shell), interleaved as in curl_loops. Each output is checked, so a
+    broken command cannot look fast."""
+    address = f"http://127.0.0.1:{port}"
+    get = [sidecar_bin, "get", "--address", address, "--field", "password", "kv-bench/hot"]
+    want = "p" * 24
+
+    def one_get():
+        out = subprocess.run(get, capture_output=True, text=True, check=True, timeout=60).stdout
+        return out == want
+
+    def one_pipeline():
+        curl = subprocess.Popen(["curl", "-s", address + KV_PATH], stdout=subprocess.PIPE)
+        out = subprocess.run(["jq", "-r", ".data.data.password"], stdin=curl.stdout,
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        curl.stdout.close()
+        return curl.wait(timeout=60) == 0 and out == want + "\n"
+
+    spent = [0.0, 0.0]
+    for i in range(count):
+        for which in ((0, 1) if i % 2 == 0 else (1, 0)):
+            started = time.monotonic()
+            if not (one_get, one_pipeline)[which]():
+                raise RuntimeError(("vault-sidecar get", "curl | jq")[which] + " printed the "
+                                   "wrong password")
+            spent[which] += time.monotonic() - started
+    return spent[0], spent[1]
+
+
+def peer_lookup_cost(binary):
+    """{"tcp_us", "unix_us", ...}: one caller-identity look-up, timed in a loop of 20,000 by
+    tests/bench/peer_lookup_bench.cpp (the sidecar's own functions)."""
+    done = subprocess.run([binary, "20000"], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"peer-lookup-bench failed ({done.returncode}): {done.stdout}"
+                           f"{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def client_section():
+    """One [client.*] section for the identity rows: the bench's own user (root in CI), allowed
+    everything the bench reads."""
+    return (f"[client.bench]\nusers = {os.getuid()}\n"
+            "allow = /v1/kv-bench/*, /v1/database/creds/*\n")
+
+
 async def concurrent_gets(port, path, count):
     """`count` connections each sending one GET at once; returns the statuses."""
     async def one():
@@ -294,6 +347,8 @@ def main():
     parser.add_argument("--sidecar", required=True)
     parser.add_argument("--double", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--peer-lookup-bench",
+                        help="tests/bench/peer_lookup_bench.cpp's binary (full run only)")
     parser.add_argument("--quick", action="store_true",
                         help="regression check: short pairs, loose bounds")
     args = parser.parse_args()
@@ -400,6 +455,57 @@ def main():
                        f"{statistics.median(curl_ref):.2f} s nginx", fmt_ratios(curl_ratio),
                        "≤ 1.05× nginx", statistics.median(curl_ratio) <= 1.05)
             log(f"curl: {curl_side} nginx {curl_ref}")
+
+            # Issue 18: the curl-and-jq-free read for scripts, a process per read either way.
+            get_loops = [get_vs_curl_jq(args.sidecar, sidecar.port, 500) for _ in range(pairs)]
+            get_side, jq_ref = [a for a, _ in get_loops], [b for _, b in get_loops]
+            get_ratio = ratios(get_side, jq_ref)
+            report.add("500 sequential `vault-sidecar get --field password`",
+                       f"{statistics.median(get_side):.2f} s",
+                       f"{statistics.median(jq_ref):.2f} s `curl -s | jq -r`",
+                       fmt_ratios(get_ratio), "≤ 0.5× curl | jq",
+                       statistics.median(get_ratio) <= 0.5)
+            log(f"get: {get_side} curl|jq {jq_ref}")
+
+            # Issue 17: the same reads with one [client.*] section, so every connection's
+            # caller is looked up in the kernel and matched.
+            guarded = Sidecar(args.sidecar, os.path.join(workdir, "clients"), vault.port,
+                              extra=client_section())
+            processes.append(guarded)
+            guarded.wait_ready()
+            if request(guarded.port, KV_PATH)[0] != 200:
+                raise RuntimeError("the client-matched KV read was refused:\n"
+                                   + guarded.process.log())
+            wrk(guarded.url(KV_PATH), 1)
+            with_runs, without_runs = alternate(
+                pairs, lambda: wrk(guarded.url(KV_PATH), seconds),
+                lambda: wrk(sidecar.url(KV_PATH), seconds))
+            with_rps = [r[0] for r in with_runs]
+            without_rps = [r[0] for r in without_runs]
+            client_ratio = ratios(with_rps, without_rps)
+            report.add("cached KV GET throughput, one `[client.*]` section",
+                       rate(statistics.median(with_rps)),
+                       rate(statistics.median(without_rps)) + " without clients",
+                       fmt_ratios(client_ratio), "≥ 0.95× without",
+                       statistics.median(client_ratio) >= 0.95)
+            log(f"clients: {with_rps} without {without_rps}")
+            loops = [curl_loops(guarded.url(KV_PATH), nginx.url(), 500) for _ in range(pairs)]
+            guarded_curl, guarded_ref = [a for a, _ in loops], [b for _, b in loops]
+            guarded_ratio = ratios(guarded_curl, guarded_ref)
+            report.add("500 sequential `curl -s`, one `[client.*]` section",
+                       f"{statistics.median(guarded_curl):.2f} s",
+                       f"{statistics.median(guarded_ref):.2f} s nginx", fmt_ratios(guarded_ratio),
+                       "≤ 1.10× nginx", statistics.median(guarded_ratio) <= 1.10)
+            log(f"curl with clients: {guarded_curl} nginx {guarded_ref}")
+            guarded.stop()
+            processes.remove(guarded)
+            if args.peer_lookup_bench:
+                cost = peer_lookup_cost(args.peer_lookup_bench)
+                report.add("one peer look-up, loopback TCP (inet_diag)", f"{cost['tcp_us']:.1f} µs",
+                           "", "", "reported", True)
+                report.add("one peer look-up, unix socket (SO_PEERCRED)",
+                           f"{cost['unix_us']:.2f} µs", "", "", "reported", True)
+                log(f"peer look-up: {cost}")
 
             # Upstream economy: 1,000 concurrent cold reads of one path. The double holds its
             # answer 500 ms, so every read arrives while the first is still in flight.

@@ -15,8 +15,8 @@ namespace sidecar::app {
 /// main_entry with the outside world passed in (`arguments` without the program name), so
 /// tests drive every path short of the daemon itself. Usage errors print the message and the
 /// usage to `err` (64); a bad configuration prints every problem to `err` (78) before anything
-/// starts; a valid one configures logging from [log] and hands over to run_daemon. `check` and
-/// `health` hand over to run_check / run_online_check / run_health.
+/// starts; a valid one configures logging from [log] and hands over to run_daemon. `check`,
+/// `health` and `get` hand over to run_check / run_online_check / run_health / run_get.
 [[nodiscard]] int run_program(std::span<const std::string_view> arguments,
                               const config::env_lookup& env, std::ostream& out, std::ostream& err);
 

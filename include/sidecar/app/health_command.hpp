@@ -1,5 +1,6 @@
 #pragma once
 
+#include <sidecar/app/local_request.hpp>
 #include <sidecar/config/config.hpp>
 #include <sidecar/config/parser.hpp>
 #include <sidecar/core/asio.hpp>
@@ -15,7 +16,7 @@ namespace sidecar::app {
 inline constexpr std::chrono::seconds health_deadline{2};
 
 /// Where the running sidecar answers: its TCP endpoint, or the path of its unix socket.
-using health_target = std::variant<tcp::endpoint, std::string>;
+using health_target = listener_target;
 
 /// Why a listener configuration offers nothing to ask.
 struct health_target_error {
@@ -26,9 +27,6 @@ struct health_target_error {
 /// 127.0.0.1), else the unix socket; an error when neither is usable.
 [[nodiscard]] std::variant<health_target, health_target_error> find_health_target(
     const config::listener_config& listener);
-
-/// Pure: "127.0.0.1:8100" or "unix:/run/vault-sidecar/sidecar.sock", for messages.
-[[nodiscard]] std::string describe_target(const health_target& target);
 
 /// Asks `GET /sidecar/v1/health` at `target` within `deadline`. Prints the answer's body (the
 /// health JSON) to `out`; 0 when the answer is 200 (ready), 1 for anything else — 503 while

@@ -98,3 +98,78 @@ TEST_CASE("usage: names every form and the default file", "[app]") {
   CHECK(text.find("/etc/vault-sidecar/vault-sidecar.ini") != std::string::npos);
   CHECK(text.back() == '\n');
 }
+
+TEST_CASE("parse_command_line: get with its defaults", "[app]") {
+  const auto parsed = ok({"get", "kv-demo/sample"});
+  CHECK(parsed.what == action::get);
+  CHECK(parsed.config_path == "/etc/vault-sidecar/vault-sidecar.ini");
+  CHECK(parsed.get == app::get_options{.path = "kv-demo/sample"});
+  CHECK(parsed.get.format == app::get_format::json);
+  CHECK(parsed.get.timeout == std::chrono::seconds{5});
+  CHECK_FALSE(parsed.get.config_given);
+}
+
+TEST_CASE("parse_command_line: get's options in both spellings and any order", "[app]") {
+  const auto tcp =
+      ok({"get", "--field", "password", "kv-demo/sample", "--address", "http://127.0.0.1:8100"});
+  CHECK(tcp.get == app::get_options{.path = "kv-demo/sample",
+                                    .address = "http://127.0.0.1:8100",
+                                    .field = "password"});
+  const auto unix = ok(
+      {"get", "--unix-socket=/run/s.sock", "--format=env", "--timeout=500ms", "database/creds/r"});
+  CHECK(unix.get == app::get_options{.path = "database/creds/r",
+                                     .unix_socket = "/run/s.sock",
+                                     .format = app::get_format::env,
+                                     .timeout = std::chrono::milliseconds{500}});
+  const auto file = ok({"get", "--config", "/etc/s.ini", "--format", "raw", "/v1/kv/x"});
+  CHECK(file.config_path == "/etc/s.ini");
+  CHECK(file.get.config_given);
+  CHECK(file.get.format == app::get_format::raw);
+  CHECK(ok({"get", "--format", "json", "a/b"}).get.format == app::get_format::json);
+  CHECK(ok({"get", "--timeout", "2", "a/b"}).get.timeout == std::chrono::seconds{2});
+  // After --, a path may start with a dash.
+  CHECK(ok({"get", "--", "-odd/name"}).get.path == "-odd/name");
+  CHECK(ok({"get", "--field", "--", "--", "a/b"}).get ==
+        app::get_options{.path = "a/b", .field = "--"});
+  CHECK(ok({"get", "a/b", "--help"}).what == action::help);
+  CHECK(ok({"get", "--version"}).what == action::version);
+}
+
+TEST_CASE("parse_command_line: bad get usage is explained", "[app]") {
+  CHECK(error({"get"}) == "get needs the path of a secret");
+  CHECK(error({"get", "--field", "x"}) == "get needs the path of a secret");
+  CHECK(error({"get", "a/b", "c/d"}) == "unexpected argument \"c/d\"");
+  CHECK(error({"get", ""}) == "unexpected argument \"\"");
+  CHECK(error({"get", "a/b", "--field"}) == "--field needs a NAME");
+  CHECK(error({"get", "a/b", "--field="}) == "--field needs a NAME");
+  CHECK(error({"get", "a/b", "--address"}) == "--address needs a URL");
+  CHECK(error({"get", "a/b", "--unix-socket", ""}) == "--unix-socket needs a PATH");
+  CHECK(error({"get", "a/b", "--format"}) == "--format needs a json|env|raw");
+  CHECK(error({"get", "a/b", "--format", "yaml"}) ==
+        "--format must be json, env or raw, not \"yaml\"");
+  CHECK(error({"get", "a/b", "--timeout", "soon"}).starts_with("--timeout: "));
+  CHECK(error({"get", "a/b", "--timeout", "0"}) == "--timeout must be at least 1ms");
+  CHECK(error({"get", "a/b", "--field", "x", "--field", "y"}) == "--field given twice");
+  CHECK(error({"get", "a/b", "--field", "x", "--format", "env"}) ==
+        "--field and --format exclude one another");
+  CHECK(error({"get", "a/b", "--address", "http://127.0.0.1:1", "--unix-socket", "/s"}) ==
+        "--address, --unix-socket and --config exclude one another");
+  CHECK(error({"get", "a/b", "--config", "x.ini", "--unix-socket", "/s"}) ==
+        "--address, --unix-socket and --config exclude one another");
+  CHECK(error({"get", "a/b", "--online"}) == "--online goes only with check");
+  CHECK(error({"get", "-x", "a/b"}) == "unknown option -x");
+  CHECK(error({"--field", "x"}) == "--field goes only with get");
+  CHECK(error({"check", "--format", "env"}) == "--format goes only with get");
+  CHECK(error({"health", "--address", "http://127.0.0.1:8100"}) == "--address goes only with get");
+  CHECK(error({"a/b", "get"}) == "unexpected argument \"a/b\"");
+  CHECK(error({"check", "--"}) == "unknown option --");
+}
+
+TEST_CASE("usage: lists get, its formats and its exit codes", "[app]") {
+  const auto text = app::usage();
+  CHECK(text.find("vault-sidecar get [--address URL | --unix-socket PATH | --config FILE]") !=
+        std::string::npos);
+  CHECK(text.find("[--field NAME | --format json|env|raw]") != std::string::npos);
+  CHECK(text.find("get: 2 no such secret or field, 3 path refused, 69 sidecar unreachable, 1 "
+                  "otherwise.") != std::string::npos);
+}

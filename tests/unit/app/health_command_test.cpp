@@ -1,9 +1,6 @@
 #include <sidecar/app/entry.hpp>
 #include <sidecar/app/health_command.hpp>
 
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -11,11 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 #include <unistd.h>
+
+#include "canned_server.hpp"
 
 using namespace sidecar;
 using namespace std::chrono_literals;
+using testing::canned_server;
+using testing::http_answer;
 
 namespace {
 
@@ -36,67 +36,6 @@ std::string error_of(const config::listener_config& config) {
   auto found = app::find_health_target(config);
   REQUIRE(std::holds_alternative<app::health_target_error>(found));
   return std::get<app::health_target_error>(found).message;
-}
-
-/// Answers one connection with `answer` after reading the request head (or, with an empty
-/// answer, reads and then holds the connection open without answering until stopped).
-template <class Protocol>
-class canned_server {
- public:
-  canned_server(typename Protocol::endpoint endpoint, std::string answer)
-      : acceptor_{io_, endpoint}, answer_{std::move(answer)} {
-    thread_ = std::thread{[this] { serve(); }};
-  }
-  ~canned_server() {
-    stop_ = true;
-    if (!accepted_) {  // unblock the accept of a test that never connected
-      error_code ignored;
-      typename Protocol::socket poke{io_};
-      poke.connect(acceptor_.local_endpoint(), ignored);
-    }
-    thread_.join();
-  }
-  canned_server(const canned_server&) = delete;
-  canned_server& operator=(const canned_server&) = delete;
-
-  [[nodiscard]] typename Protocol::endpoint endpoint() const { return acceptor_.local_endpoint(); }
-  [[nodiscard]] std::string request() const {
-    while (!served_) std::this_thread::sleep_for(10ms);
-    return request_;
-  }
-
- private:
-  void serve() {
-    error_code ec;
-    typename Protocol::socket socket{io_};
-    acceptor_.accept(socket, ec);
-    accepted_ = true;
-    if (ec) return;
-    net::streambuf head;
-    net::read_until(socket, head, "\r\n\r\n", ec);
-    request_.assign(net::buffers_begin(head.data()), net::buffers_end(head.data()));
-    served_ = true;
-    if (answer_.empty()) {
-      while (!stop_) std::this_thread::sleep_for(10ms);
-      return;
-    }
-    net::write(socket, net::buffer(answer_), ec);
-  }
-
-  net::io_context io_;
-  typename Protocol::acceptor acceptor_;
-  std::string answer_;
-  std::string request_;
-  std::atomic<bool> accepted_{false};
-  std::atomic<bool> served_{false};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-std::string http_answer(int status, std::string_view body) {
-  return "HTTP/1.1 " + std::to_string(status) +
-         " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n\r\n" + std::string{body};
 }
 
 struct outcome {

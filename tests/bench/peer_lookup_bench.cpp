@@ -7,6 +7,8 @@
 
 #include <sidecar/proxy/peer_identity.hpp>
 
+#include <boost/asio/local/connect_pair.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>

@@ -239,7 +239,10 @@ class PlatformMethodCase:
         creds_reads = [r for r in vault.requests() if r["path"] == DB_CREDS]
         self.assertEqual(len(creds_reads), 2)
         self.assertNotEqual(creds_reads[0]["token"], creds_reads[1]["token"])
-        self.assertIn("the token cannot be renewed any more", sidecar.log())
+        # Which of the two a run sees depends on where the whole seconds of Vault's max-TTL
+        # arithmetic fall: a capped renewal, then a new login at 4/5 of what it granted; or a
+        # renewal refused as past the max TTL, then a new login at once.
+        self.assertRegex(sidecar.log(), "the token cannot be renewed any more|past the max TTL")
         self.assert_nothing_secret_logged(vault, sidecar)
 
     def test_a_revoked_token_means_one_new_login(self):

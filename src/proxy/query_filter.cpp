@@ -1,4 +1,5 @@
 #include <sidecar/proxy/query_filter.hpp>
+#include <sidecar/proxy/target.hpp>
 
 #include <algorithm>
 #include <array>
@@ -6,13 +7,6 @@
 
 namespace sidecar::proxy {
 namespace {
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Go's url.QueryUnescape: '+' is a space. An invalid escape (normalise_target refuses those
 // already) is kept as it is rather than guessed at.
@@ -23,9 +17,9 @@ std::string unescape(std::string_view text) {
     const char c = text[i];
     if (c == '+') {
       out += ' ';
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-               hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+    } else if (c == '%' && i + 2 < text.size() && hex_digit_value(text[i + 1]) >= 0 &&
+               hex_digit_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit_value(text[i + 1]) * 16 + hex_digit_value(text[i + 2]));
       i += 2;
     } else {
       out += c;

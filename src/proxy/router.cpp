@@ -203,8 +203,8 @@ route_decision route(std::string_view method, normalised_target target,
 
   // Token and login endpoints answer with a token: lookup-self and renew-self with the
   // sidecar's own, create with a child of it, login with a new one. Whatever `allow` says, a
-  // local client never gets them, so the sidecar's token stays the sidecar's.
-  // The token self-calls are the exception: answered locally about the caller's own token.
+  // local client never gets them, so the sidecar's token stays the sidecar's. The self-calls
+  // clients make at start-up are answered locally instead, about the caller's own token.
   if (path.starts_with("/v1/auth/")) {
     if (const auto call = token_self_call_of(path)) {
       return endpoint(route_class::token_self, method, token_self_methods(*call),

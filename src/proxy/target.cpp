@@ -8,13 +8,6 @@
 namespace sidecar::proxy {
 namespace {
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Raw bytes refused anywhere in a target: controls, space, DEL, non-ASCII (clients must
 // percent-encode them) and '#' (a fragment is never sent on the wire).
 bool refused_raw(char c) noexcept {
@@ -28,7 +21,7 @@ bool percent_encoding_valid(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '%') continue;
     if (i + 2 >= text.size()) return false;
-    if (hex_value(text[i + 1]) < 0 || hex_value(text[i + 2]) < 0) return false;
+    if (hex_digit_value(text[i + 1]) < 0 || hex_digit_value(text[i + 2]) < 0) return false;
     i += 2;
   }
   return true;
@@ -43,8 +36,8 @@ result<std::string> decode_path(std::string_view raw) {
     char c = raw[i];
     if (c == '%') {
       if (i + 2 >= raw.size()) return errc::invalid_percent_encoding;
-      const int high = hex_value(raw[i + 1]);
-      const int low = hex_value(raw[i + 2]);
+      const int high = hex_digit_value(raw[i + 1]);
+      const int low = hex_digit_value(raw[i + 2]);
       if (high < 0 || low < 0) return errc::invalid_percent_encoding;
       c = static_cast<char>(high * 16 + low);
       i += 2;

@@ -4,8 +4,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <random>
-
 namespace sidecar::proxy {
 namespace {
 
@@ -90,15 +88,6 @@ token_self_answer answer_token_self(token_self_call call, std::string_view calle
       break;
   }
   return {.status = 200, .body = dump(body)};
-}
-
-std::string new_request_id() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  const auto high = random();
-  const auto low = random();
-  // Version 4 (random), variant 10xx, as RFC 9562 spells it.
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xffff,
-                     high & 0x0fff, 0x8000 | ((low >> 48) & 0x3fff), low & 0xffffffffffffULL);
 }
 
 }  // namespace sidecar::proxy

@@ -2,6 +2,7 @@
 
 #include <sidecar/core/clock.hpp>
 #include <sidecar/lease/served_lease.hpp>
+#include <sidecar/proxy/request_id.hpp>
 
 #include <optional>
 #include <string>
@@ -13,8 +14,7 @@
 // Spring Vault's SecretLeaseContainer, the Go client's LifetimeWatcher and node-vault-client make
 // for the database lease they were handed. The sidecar owns that lease (it renews or rotates it
 // and may share it between callers), so these calls are answered from the lease store and never
-// reach Vault. Everything here but new_request_id() is pure; forwarding_handler does the
-// look-up.
+// reach Vault. Everything here is pure; forwarding_handler does the look-up.
 namespace sidecar::proxy {
 
 enum class lease_operation { renew, lookup, revoke };
@@ -91,9 +91,5 @@ inline constexpr std::string_view lease_not_found = "lease not found";
 /// A calendar time as Go's encoding/json writes a UTC time.Time: RFC 3339 with the fraction's
 /// trailing zeros dropped (`2026-12-07T14:49:26.1234Z`, `2026-12-07T14:49:26Z`).
 [[nodiscard]] std::string go_rfc3339_utc(core::wall_time time);
-
-/// A random UUID (version 4) for an answer's `request_id`, as Vault gives every answer one.
-/// Not pure: the one function here that is not (a per-thread generator, seeded once).
-[[nodiscard]] std::string new_request_id();
 
 }  // namespace sidecar::proxy

@@ -12,6 +12,15 @@ namespace sidecar::proxy {
 /// input cheap to reject.
 inline constexpr std::size_t max_target_length = 4096;
 
+/// The value of one hexadecimal digit of a percent-escape, or -1: one definition for the
+/// target's decoding here and the query's (query_filter.hpp).
+[[nodiscard]] constexpr int hex_digit_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 /// A request target reduced to the one form that policy is checked against and that is sent
 /// to Vault, so what was allowed is exactly what is forwarded.
 struct normalised_target {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <sidecar/core/clock.hpp>
+#include <sidecar/proxy/request_id.hpp>
 
 #include <optional>
 #include <string>
@@ -37,9 +38,5 @@ struct token_self_answer {
                                                   std::string_view caller_token,
                                                   std::string_view request_id,
                                                   core::wall_time issued);
-
-/// A random version-4 UUID for an answer's `request_id`, as Vault gives every answer one.
-/// Safe from any thread.
-[[nodiscard]] std::string new_request_id();
 
 }  // namespace sidecar::proxy

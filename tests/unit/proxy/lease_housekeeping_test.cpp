@@ -345,23 +345,3 @@ TEST_CASE("go_rfc3339_utc: Go's encoding of a UTC time", "[proxy][lease]") {
                                       nanoseconds{540139795})) == "2026-12-07T14:00:00.540139795Z");
   CHECK(proxy::go_rfc3339_utc(t + 10ms) == "2026-12-07T14:00:00.01Z");
 }
-
-TEST_CASE("new_request_id: a version 4 UUID, different each time", "[proxy][lease]") {
-  // 8-4-4-4-12 lower-case hex digits, version 4, variant 10xx.
-  const auto is_uuid4 = [](const std::string& id) {
-    if (id.size() != 36) return false;
-    for (std::size_t i = 0; i < id.size(); ++i) {
-      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-      const char c = id[i];
-      if (dash != (c == '-')) return false;
-      if (!dash && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    }
-    return id[14] == '4' && std::string_view{"89ab"}.find(id[19]) != std::string_view::npos;
-  };
-  const auto a = proxy::new_request_id();
-  const auto b = proxy::new_request_id();
-  CHECK(is_uuid4(a));
-  CHECK(is_uuid4(b));
-  CHECK_FALSE(is_uuid4("not-a-uuid"));
-  CHECK(a != b);
-}

@@ -40,10 +40,9 @@ cmake --build --preset tsan -j "$(nproc)" --target vault-sidecar
   DOUBLE_BIN=$PWD/../../build/asan/tests/support/vault-dev-double \
   timeout 300 python3 -m unittest -v test_concurrency.ThreadedHammerTest)
 
-# Performance regression check (README "Performance"): a short release-build run against nginx
-# with loose bounds (cached-hit throughput >= 0.5x nginx — it measures ~1x — RSS <= 16 MiB,
-# p99 <= max(10 ms, 3x nginx's)), so a real regression fails without the check flaking on a
-# loaded machine.
+# Performance regression check (README "Performance"): a short release-build run against nginx,
+# bounded on what load does not move (CPU time per cached hit <= 2x nginx's in the same run, RSS
+# <= 16 MiB, upstream reads during the cached runs <= 2); throughput and p99 are only printed.
 # The release build (above) is outside the time limit, which bounds only the measuring.
 timeout 600 scripts/bench.sh --quick
 

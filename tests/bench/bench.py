@@ -7,8 +7,11 @@ with wrk and /proc/<pid>/status, and writes a markdown table to stdout and to --
 
 Absolute figures drift on a shared machine, so every comparison alternates its two targets
 (A B A B A B) in one run and reports the median of the per-pair ratios. --quick runs the short
-regression check of scripts/test.sh: three 2-second pairs and loose bounds that only a real
-regression breaks (throughput >= 0.5x nginx, RSS <= 16 MiB, p99 <= max(10 ms, 3x nginx's)).
+regression check of scripts/test.sh: three 2-second pairs, bounded only on what load on the
+machine does not move (issue 21): CPU time per cached hit relative to nginx's in the same run
+(user + system from /proc/<pid>/stat), RSS, and the requests that reach Vault meanwhile.
+Throughput and p99 are reported there, and bounded only in the full run: a CI machine shared
+with other work once stretched the sidecar's p99 to 5.5x nginx's without any regression.
 
 The full run also has the rows of issue 18 (500 `vault-sidecar get --field` processes against 500
 `curl | jq` pipelines) and issue 17 (a second sidecar with one [client.*] section: wrk against
@@ -116,6 +119,16 @@ def proc_status(pid):
     return out
 
 
+def cpu_seconds(pids):
+    """User + system CPU time `pids` have used so far, in seconds (/proc/<pid>/stat fields 14
+    and 15, after the parenthesised command name, which may hold spaces)."""
+    ticks = 0
+    for pid in pids:
+        fields = read_text(f"/proc/{pid}/stat").rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def raw_get(port, path):
     """One GET on a fresh connection: (header block bytes, body bytes)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
@@ -193,6 +206,12 @@ http {{
     def url(self, path="/"):
         return f"http://127.0.0.1:{self.port}{path}"
 
+    def pids(self):
+        """The master and its worker: all the CPU nginx spends."""
+        master = self.process.proc.pid
+        children = read_text(f"/proc/{master}/task/{master}/children").split()
+        return [master] + [int(pid) for pid in children]
+
     def stop(self):
         return self.process.stop()
 
@@ -211,6 +230,13 @@ def wrk(url, seconds, connections=32):
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rps, float(value) * UNITS[unit], errors + (int(non2xx.group(1)) if non2xx else 0)
+
+
+def wrk_cpu(url, seconds, pids):
+    """wrk() plus the CPU seconds `pids` spent per request answered meanwhile."""
+    before = cpu_seconds(pids)
+    rps, p99, errors = wrk(url, seconds)
+    return rps, p99, errors, (cpu_seconds(pids) - before) / max(1.0, rps * seconds)
 
 
 def curl_loops(url_a, url_b, count):
@@ -405,31 +431,38 @@ def main():
         # Cached KV GET: sidecar vs nginx.
         wrk(sidecar.url(KV_PATH), 1)
         wrk(nginx.url(), 1)
-        side_runs, ref_runs = alternate(pairs, lambda: wrk(sidecar.url(KV_PATH), seconds),
-                                        lambda: wrk(nginx.url(), seconds))
+        upstream_before = vault.count("GET", KV_PATH)
+        side_runs, ref_runs = alternate(
+            pairs, lambda: wrk_cpu(sidecar.url(KV_PATH), seconds, [sidecar.pid]),
+            lambda: wrk_cpu(nginx.url(), seconds, nginx.pids()))
+        upstream_reads = vault.count("GET", KV_PATH) - upstream_before
         for run in side_runs + ref_runs:
             if run[2]:
                 raise RuntimeError(f"wrk reported {run[2]} errors or non-2xx answers")
         side_rps = [r[0] for r in side_runs]
         ref_rps = [r[0] for r in ref_runs]
         tput = ratios(side_rps, ref_rps)
-        # Quick: the sidecar measures about 1x nginx today, so 0.5x only fails on a real
-        # regression (twice as slow), not on a noisy pair.
-        floor = 0.5 if quick else 1.0
         report.add(f"cached KV GET throughput (wrk -t1 -c32 -d{seconds}s)",
                    rate(statistics.median(side_rps)), rate(statistics.median(ref_rps)) + " nginx",
-                   fmt_ratios(tput), f"≥ {floor:g}× nginx", statistics.median(tput) >= floor)
+                   fmt_ratios(tput), "reported" if quick else "≥ 1× nginx",
+                   quick or statistics.median(tput) >= 1.0)
         p99 = statistics.median(r[1] for r in side_runs)
         ref_p99 = statistics.median(r[1] for r in ref_runs)
-        if quick:
-            # A loaded CI machine stretches nginx's p99 as well: bound relative to it too.
-            p99_bound = max(0.010, 3 * ref_p99)
-            p99_target = "≤ max(10 ms, 3× nginx)"
-        else:
-            p99_bound, p99_target = 0.001, "≤ 1 ms"
         report.add("cached KV GET p99 latency at 32 connections", ms(p99), ms(ref_p99) + " nginx",
-                   f"{p99 / ref_p99:.2f}", p99_target, p99 <= p99_bound)
-        log(f"KV: sidecar {side_rps} nginx {ref_rps}")
+                   f"{p99 / ref_p99:.2f}", "reported" if quick else "≤ 1 ms",
+                   quick or p99 <= 0.001)
+        # What load does not move: the CPU each process spends per answer. Both share whatever
+        # else runs on the machine, and a pair is measured back to back. The sidecar measures
+        # about nginx's figure (the ratio is printed), so 2x fails only on a real regression.
+        cpu = ratios([r[3] for r in side_runs], [r[3] for r in ref_runs])
+        report.add("CPU time per cached KV GET (user + system)",
+                   f"{statistics.median(r[3] for r in side_runs) * 1e6:.1f} µs",
+                   f"{statistics.median(r[3] for r in ref_runs) * 1e6:.1f} µs nginx",
+                   fmt_ratios(cpu), "≤ 2× nginx", statistics.median(cpu) <= 2.0)
+        # Every answer came from the cache: at most a background refresh reached Vault.
+        report.add("upstream reads of the path during the cached runs", f"{upstream_reads}", "",
+                   "", "≤ 2", upstream_reads <= 2)
+        log(f"KV: sidecar {side_rps} nginx {ref_rps} cpu/request ratio {cpu}")
 
         if not quick:
             # Cached database creds vs cached KV, both from the sidecar.

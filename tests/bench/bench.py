@@ -306,7 +306,7 @@ async def concurrent_gets(port, path, count):
     """`count` connections each sending one GET at once; returns the statuses."""
     async def one():
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
         data = await reader.read()
         writer.close()
@@ -562,9 +562,13 @@ def main():
                     raise RuntimeError(f"miss {i}: {answer.status} {answer.getheader('X-Cache')}")
             conn.close()
             accepted = vault.control("counters", method="GET")["connections_accepted"]
+            # Beside the misses, the entries' first background refreshes fall inside their
+            # first interval (spread phases, issue 19) and run up to 8 at once (refresh_batch):
+            # those connections are the pool's too, kept and reused, never one per request.
             report.add("10,000 sequential misses, distinct paths",
                        f"{accepted - accepted_before} upstream connections", "", "",
-                       "≤ 4 connections", accepted - accepted_before <= 4)
+                       "≤ 12 connections (4 + a refresh batch of 8)",
+                       accepted - accepted_before <= 12)
 
             full = proc_status(sidecar.pid)
             report.add("RSS with 10,000 cached 1 KiB secrets", mib(full["VmRSS"]),

@@ -154,7 +154,8 @@ class VaultCliTest(ClientsBase):
 
 
 class HvacTest(ClientsBase):
-    """hvac as a Python app uses it, pointed at the sidecar with a placeholder token."""
+    """hvac as a Python app uses it, pointed at the sidecar with a token of the app's own, which
+    the sidecar never checks or forwards."""
 
     def test_hvac_reads_through_the_sidecar(self):
         hvac = import_hvac()
@@ -163,11 +164,11 @@ class HvacTest(ClientsBase):
         session = requests.Session()
         session.trust_env = False  # straight to the sidecar, whatever *_proxy says
         # is_authenticated() needs some token set; the sidecar ignores its value.
-        client = hvac.Client(url=f"http://127.0.0.1:{self.sidecar.port}", token="placeholder",
+        client = hvac.Client(url=f"http://127.0.0.1:{self.sidecar.port}", token="app-own-token",
                              session=session)
         self.assertTrue(client.is_authenticated())
         looked_up = client.auth.token.lookup_self()
-        self.assertEqual(looked_up["data"]["id"], "placeholder")
+        self.assertEqual(looked_up["data"]["id"], "app-own-token")
         self.assertEqual(looked_up["data"]["ttl"], 0)
         self.assertFalse(looked_up["data"]["renewable"])
 

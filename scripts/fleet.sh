@@ -17,7 +17,7 @@ fi
 args=(--out build/fleet/results.md)
 if [[ ${1:-} == --quick ]]; then
   shift
-  args=(--sidecars 10 --refresh 3 --steady 6 --outage 5 --after 3 --quota 4 --check
+  args=(--sidecars 10 --secrets 6 --refresh 4 --steady 6 --outage 10 --after 4 --quota 4 --check
         --out build/fleet/quick.md)
 fi
 exec python3 tests/bench/fleet.py --sidecar "$tree/src/vault-sidecar" \

@@ -69,10 +69,11 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
     co_return make_error_code(errc::no_token);
   }
 
-  // Vault just failed this key: serve what is held rather than queue behind another failure.
+  // Vault failed this key: serve what is held rather than queue behind another failure; the
+  // background refresh finds out when Vault is back (recovery_at()).
   if (const auto it = entries_.find(key);
       it != entries_.end() && it->second.failed_at &&
-      upstream_resting(*it->second.failed_at, it->second.rest, clock_.now())) {
+      clock_.now() < recovery_at(*it->second.failed_at, config_)) {
     if (auto stale = serve_stale(key, clock_.now())) co_return *stale;
   }
 
@@ -202,7 +203,6 @@ void kv_cache::complete(const std::string& key, flight& pending, result<answer_p
   const auto note_failure = [&] {
     if (const auto it = entries_.find(key); it != entries_.end()) {
       it->second.failed_at = clock_.now();
-      it->second.rest = failure_rest(config_, random_());
     }
   };
   if (!*pending.outcome) {
@@ -266,7 +266,6 @@ void kv_cache::store(const std::string& key, answer_ptr answer, bool by_reader) 
                                read_record{now, true},
                                {},
                                std::nullopt,
-                               {},
                                first_refresh_at(now, config_.refresh_interval, random_())})
             .first;
     lru_.push_front(&added->first);

@@ -53,16 +53,9 @@ core::duration refresh_tick(core::duration interval) noexcept {
   return std::clamp<core::duration>(interval / 64, 50ms, 1s);
 }
 
-core::duration failure_rest(const config::cache_config& config, double unit) noexcept {
-  const auto window = std::min(config.refresh_interval, config.ttl);
-  if (window <= failure_hold) return failure_hold;
-  const double share = std::clamp(unit, 0.0, std::nextafter(1.0, 0.0));
-  return failure_hold + std::chrono::duration_cast<core::duration>((window - failure_hold) * share);
-}
-
-bool upstream_resting(core::time_point failed_at, core::duration rest,
-                      core::time_point now) noexcept {
-  return now - failed_at < rest;
+core::time_point recovery_at(core::time_point failed_at,
+                             const config::cache_config& config) noexcept {
+  return failed_at + std::max(failure_hold, std::min(config.refresh_interval, config.ttl));
 }
 
 upstream_verdict judge_answer(unsigned status, bool cacheable_body, bool invalid_token) noexcept {

@@ -186,9 +186,10 @@ def main():
         steady = kv_times(vault.requests(), steady_from, steady_to)
         per_second = len(steady) / ((steady_to - steady_from) / 1000)
         expected = args.sidecars * args.secrets / args.refresh
+        steady_peak = peak(steady, 100)
         rows.append(("steady-state KV reads per second", f"{per_second:.1f}",
                      f"expected {expected:.1f} (sidecars x secrets / refresh_interval); "
-                     f"peak {peak(steady, 100)} in any 100 ms"))
+                     f"peak {steady_peak} in any 100 ms"))
         check("steady reads/s within 1.5x expected", per_second <= 1.5 * expected + 1,
               f"{per_second:.1f} vs {expected:.1f}")
 
@@ -203,9 +204,15 @@ def main():
         after = kv_times(vault.requests(), back_ms, back_ms + args.after * 1000)
         rows.append((f"attempts during a {args.outage:g} s outage (whole fleet)",
                      f"{errors_during:.0f}", "refused connections, counted by the sidecars"))
+        after_peak = peak(after, 100)
         rows.append((f"KV reads in the first {args.after:g} s after it", f"{len(after)}",
-                     f"peak {peak(after, 100)} in any 100 ms; "
-                     f"{args.sidecars * args.secrets} entries to bring back"))
+                     f"peak {after_peak} in any 100 ms (steady state: {steady_peak}); "
+                     f"{args.sidecars * args.secrets} entries to bring back, each at its own "
+                     f"refresh phase"))
+        # Recovery is left to each entry's background refresh (cache::recovery_at), so the reads
+        # after the outage are spread as the steady ones are; readers asking would bunch them.
+        check("recovery reads spread like the steady refreshes",
+              after_peak <= 2 * steady_peak + 2, f"peak {after_peak} vs steady {steady_peak}")
         check("local reads answered 200 through the outage", not readers.failures,
               f"{readers.failures[:3]}")
 

@@ -109,7 +109,6 @@ class kv_cache final {
     read_record reads;
     lru_list::iterator lru;                       ///< position in lru_, front = most recently read
     std::optional<core::time_point> failed_at{};  ///< Vault's last failure for this key
-    core::duration rest{};                        ///< failure_rest() drawn at that failure
     core::time_point refresh_at{};                ///< its next background refresh is due
   };
 

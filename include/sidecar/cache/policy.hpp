@@ -63,20 +63,15 @@ enum class refresh_action {
 /// The least time a reader takes a failure of Vault for a key as the answer before asking again.
 inline constexpr core::duration failure_hold = std::chrono::seconds{1};
 
-/// How long readers of an entry Vault just failed get it stale without asking Vault again:
-/// failure_hold, plus the share `unit` (drawn at each failure, uniform in [0, 1)) of what is
-/// left of the window min(refresh_interval, ttl). After an outage every entry held stale is due
-/// a recovery read; with a rest drawn this way those reads reach Vault spread over the window,
-/// as the background refreshes are (first_refresh_at()), instead of all with the first local
-/// reads once it is back. The window is capped by ttl so that one failure costs an entry at
-/// most one ttl of extra staleness; a window under failure_hold leaves the rest at failure_hold.
-[[nodiscard]] core::duration failure_rest(const config::cache_config& config, double unit) noexcept;
-
-/// While Vault fails, readers of an entry that may be served stale get it at once instead of
-/// each waiting for another failing request: for `rest` (failure_rest()) after the last
-/// failure. The background refresh keeps trying meanwhile.
-[[nodiscard]] bool upstream_resting(core::time_point failed_at, core::duration rest,
-                                    core::time_point now) noexcept;
+/// Until when readers of an entry Vault just failed get it stale without asking Vault again:
+/// min(refresh_interval, ttl) after the failure, at least failure_hold. Recovery after an outage
+/// is left to the entry's background refresh, which keeps its phase (next_refresh_at()) and so
+/// falls at its own point of the interval: the fleet's recovery reads are spread as its steady
+/// refreshes are. Readers asking instead found every entry due at once when Vault came back
+/// (53 reads at the double in 100 ms against 6 in steady state, 10 sidecars x 6 secrets). The
+/// window is capped by ttl so that one failure costs an entry at most one ttl of extra staleness.
+[[nodiscard]] core::time_point recovery_at(core::time_point failed_at,
+                                           const config::cache_config& config) noexcept;
 
 enum class upstream_verdict {
   store,          ///< 200 with a cacheable body: cache it and serve it

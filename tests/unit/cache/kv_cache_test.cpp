@@ -369,9 +369,12 @@ TEST_CASE("kv_cache: right after a failure readers get stale without asking Vaul
   for (int i = 0; i < 5; ++i) CHECK(f.get("kv/data/x")->state == cache_state::stale);
   CHECK(f.vault.total_requests() == 2);  // resting: no request per reader
 
-  f.clock.advance(failure_hold);
+  f.clock.advance(1500ms);  // within min(refresh_interval, ttl) = 2 s of the failure
   CHECK(f.get("kv/data/x")->state == cache_state::stale);
-  CHECK(f.vault.total_requests() == 3);  // asked again once the hold is over
+  CHECK(f.vault.total_requests() == 2);
+  f.clock.advance(500ms);
+  CHECK(f.get("kv/data/x")->state == cache_state::stale);
+  CHECK(f.vault.total_requests() == 3);  // asked again once recovery_at() has passed
 
   f.vault.fail_all(std::nullopt);
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"two"})", 2));
@@ -543,7 +546,7 @@ TEST_CASE("kv_cache: after Vault recovers a read is fresh again", "[cache]") {
 
   f.vault.fail_all(std::nullopt);
   f.vault.answer(x_target, 200, kv2_body(R"({"password":"two"})", 2));
-  f.clock.advance(failure_hold);  // readers ask Vault again once the hold after a failure ends
+  f.clock.advance(2s);  // readers ask Vault again from recovery_at() on
   const auto recovered = f.get("kv/data/x");
   REQUIRE(recovered.has_value());
   CHECK(recovered->state == cache_state::miss);
@@ -552,37 +555,43 @@ TEST_CASE("kv_cache: after Vault recovers a read is fresh again", "[cache]") {
   CHECK(f.get("kv/data/x")->state == cache_state::hit);
 }
 
-TEST_CASE("kv_cache: after an outage the recovery reads are spread by the drawn rests", "[cache]") {
-  auto settings = short_config();  // a window of min(refresh_interval, ttl) = 10 s
+TEST_CASE("kv_cache: after an outage each entry comes back at its own phase, not with the readers",
+          "[cache]") {
+  auto settings = short_config();
   settings.refresh_interval = 10s;
   settings.ttl = 20s;
   settings.max_stale = 60s;
   fixture f{settings};
   const std::vector<std::string> keys{"kv/data/a", "kv/data/b", "kv/data/c", "kv/data/d"};
+  f.phases = {0.1, 0.35, 0.6, 0.85};  // first refreshes at 1, 3.5, 6 and 8.5 s
   for (const auto& key : keys) {
     f.vault.answer("/v1/" + key, 200, kv2_body(R"({"password":"one"})", 1));
     REQUIRE(f.get(key).has_value());
   }
-  f.vault.fail_all(vault::errc::unreachable);
-  f.clock.advance(21s);  // all past their ttl, held stale
-  // One failed read each, drawing rests of 1, 3.25, 5.5 and 7.75 s.
-  f.phases = {0.0, 0.25, 0.5, 0.75};
-  for (const auto& key : keys) REQUIRE(f.get(key)->state == cache_state::stale);
-  REQUIRE(f.vault.total_requests() == 8);
+  f.vault.fail_all(vault::errc::unreachable);  // a 30 s outage; past 20 s every entry is stale
 
-  f.vault.fail_all(std::nullopt);  // Vault is back: callers keep reading every 250 ms
-  std::vector<int> back_after_ms;
-  for (int ms = 250; ms <= 9000; ms += 250) {
-    f.clock.advance(250ms);
+  // The background loop and the callers both run every 250 ms, for 10 s after Vault is back.
+  std::vector<int> during_outage(keys.size());
+  std::vector<int> asked_after_back_ms;
+  for (int ms = 250; ms <= 40000; ms += 250) {
+    f.clock.advance(250ms);  // now `ms` after the entries were stored
+    if (ms == 30000) f.vault.fail_all(std::nullopt);
+    std::vector<int> before;
+    for (const auto& key : keys) before.push_back(f.vault.requests("/v1/" + key));
+    f.refresh();
     for (std::size_t i = 0; i < keys.size(); ++i) {
       const auto got = f.get(keys[i]);
       REQUIRE(got.has_value());
-      if (got->state == cache_state::miss) back_after_ms.push_back(ms);
+      CHECK(got->state != cache_state::miss);  // served from memory throughout
+      const int asked = f.vault.requests("/v1/" + keys[i]) - before[i];
+      if (ms < 30000) during_outage[i] += asked;
+      if (ms >= 30000 && asked > 0) asked_after_back_ms.push_back(ms);
     }
   }
-  // Each key asked Vault once, at its own rest, not all at the first read after Vault came back.
-  CHECK(back_after_ms == std::vector<int>{1000, 3250, 5500, 7750});
-  CHECK(f.vault.total_requests() == 12);
+  // One failed refresh per interval each, never one per reader; then each entry is re-read
+  // once, at its own phase, not all at the first read after Vault came back.
+  CHECK(during_outage == std::vector<int>{3, 3, 3, 3});
+  CHECK(asked_after_back_ms == std::vector<int>{31000, 33500, 36000, 38500});
 }
 
 TEST_CASE("kv_cache: without a token Vault is not asked", "[cache]") {

@@ -59,35 +59,19 @@ TEST_CASE("refresh_decision: unread for ttl is dropped, not refreshed", "[cache]
         refresh_action::drop);
 }
 
-TEST_CASE("upstream_resting: for the rest after a failure, not at its end", "[cache]") {
-  const auto failed = sidecar::core::time_point{} + std::chrono::hours{5};
-  const auto rest = std::chrono::milliseconds{3500};
-  CHECK(upstream_resting(failed, rest, failed));
-  CHECK(upstream_resting(failed, rest, failed + rest - std::chrono::milliseconds{1}));
-  CHECK_FALSE(upstream_resting(failed, rest, failed + rest));
-  CHECK_FALSE(upstream_resting(failed, rest, failed + std::chrono::minutes{1}));
-}
-
-TEST_CASE("failure_rest: failure_hold plus a drawn share of min(refresh_interval, ttl)",
+TEST_CASE("recovery_at: min(refresh_interval, ttl) after a failure, at least failure_hold",
           "[cache]") {
+  const auto failed = sidecar::core::time_point{} + std::chrono::hours{5};
   sidecar::config::cache_config config;
   config.refresh_interval = 10s;
   config.ttl = 20s;
-  CHECK(failure_rest(config, 0.0) == failure_hold);
-  CHECK(failure_rest(config, 0.5) == failure_hold + 4500ms);
-  CHECK(failure_rest(config, 1.0) < 10s);  // a unit of 1 is taken as just under it
-  CHECK(failure_rest(config, 1.0) > 9999ms);
-  CHECK(failure_rest(config, -3.0) == failure_hold);  // a broken source cannot go below
-  CHECK(failure_rest(config, 7.0) < 10s);             // ... nor past the window
-
-  config.ttl = 4s;  // the window is capped by ttl
-  CHECK(failure_rest(config, 0.5) == failure_hold + 1500ms);
-
-  // A window no longer than failure_hold leaves the rest at failure_hold, whatever is drawn.
-  config.refresh_interval = 1s;
-  CHECK(failure_rest(config, 0.9) == failure_hold);
-  config.refresh_interval = 500ms;
-  CHECK(failure_rest(config, 0.9) == failure_hold);
+  CHECK(recovery_at(failed, config) == failed + 10s);
+  config.ttl = 4s;  // capped by ttl: one failure costs at most one ttl of extra staleness
+  CHECK(recovery_at(failed, config) == failed + 4s);
+  config.refresh_interval = 500ms;  // never sooner than failure_hold
+  CHECK(recovery_at(failed, config) == failed + failure_hold);
+  config.refresh_interval = 0s;
+  CHECK(recovery_at(failed, config) == failed + failure_hold);
 }
 
 TEST_CASE("judge_answer: only a cacheable 200 is stored", "[cache]") {

@@ -12,6 +12,7 @@
 #include <sidecar/config/parser.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>
+#include <sidecar/lease/dynamic_secret.hpp>
 #include <sidecar/supervisor/errc.hpp>
 #include <sidecar/supervisor/secret_set.hpp>
 
@@ -193,7 +194,7 @@ net::awaitable<void> sidecar_daemon::start() {
 net::awaitable<void> sidecar_daemon::prefetch_secrets() {
   std::vector<std::string> dynamic;
   for (const auto& [name, path] : config_.secrets) {
-    if (is_dynamic_path(path)) {
+    if (lease::is_dynamic_path(path)) {
       dynamic.push_back(path);
       continue;
     }
@@ -214,7 +215,7 @@ net::awaitable<void> sidecar_daemon::hand_secrets_to_supervisor() {
   // The change subscriptions may already have delivered these; secret_changed() ignores a value
   // it holds, so giving each once more here only fills what a subscription did not.
   for (const auto& [name, path] : config_.secrets) {
-    if (is_dynamic_path(path)) {
+    if (lease::is_dynamic_path(path)) {
       auto creds = co_await leases_->async_get(path);
       if (!creds || creds->status != 200) continue;
       if (auto data = supervisor::secret_map_of(creds->body->reveal())) {
@@ -252,7 +253,7 @@ net::awaitable<void> sidecar_daemon::keep_secrets_warm() {
     timer.expires_after(std::max<core::duration>(config_.cache.refresh_interval / 2, 1s));
     if (auto [ec] = co_await timer.async_wait(); ec) co_return;
     for (const auto& [name, path] : config_.secrets) {
-      if (!is_dynamic_path(path)) (void)co_await cache_->async_get("/v1/" + path);
+      if (!lease::is_dynamic_path(path)) (void)co_await cache_->async_get("/v1/" + path);
     }
   }
 }

@@ -11,6 +11,7 @@
 #include <sidecar/core/clock.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/secret_string.hpp>
+#include <sidecar/lease/dynamic_secret.hpp>
 #include <sidecar/vault/beast_client.hpp>
 #include <sidecar/vault/envelope.hpp>
 
@@ -144,7 +145,7 @@ net::awaitable<int> check_access(const config::config& cfg, vault::client& vault
   }
   for (const auto& [name, path] : cfg.secrets) {
     const auto read = co_await read_once(vault, token, path);
-    rows.push_back(secret_row(name, path, caps.at(path), read, is_dynamic_path(path)));
+    rows.push_back(secret_row(name, path, caps.at(path), read, lease::is_dynamic_path(path)));
   }
 
   // A token_file token belongs to whoever created it: the check used it and leaves it alone.

@@ -7,6 +7,7 @@
 #include <sidecar/config/parser.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/stop_watchdog.hpp>
+#include <sidecar/lease/dynamic_secret.hpp>
 #include <sidecar/lease/lease_stats.hpp>
 #include <sidecar/lease/lease_store.hpp>
 #include <sidecar/vault/beast_client.hpp>
@@ -41,16 +42,6 @@ client_error vault_failure(unsigned status, const std::string& content_type,
   const vault::response answer{status, content_type, core::secret_string{body}, {}};
   auto error = vault::parse_error(answer);
   return client_error{vault::classify(status, error.messages), status, std::move(error.messages)};
-}
-
-/// A path shaped `<mount>/creds/<role>` is a dynamic secret for the lease store (as the
-/// daemon's [secrets]); any other is KV.
-bool is_dynamic_path(std::string_view path) {
-  const auto first = path.find('/');
-  if (first == std::string_view::npos) return false;
-  const auto rest = path.substr(first + 1);
-  return rest.starts_with("creds/") && rest.size() > 6 &&
-         rest.find('/', 6) == std::string_view::npos;
 }
 
 std::string without_v1(std::string path) {
@@ -210,7 +201,7 @@ void client::on_change(std::string name_or_path, change_callback callback) {
           if (secret == name) path = secret_path;
         }
         path = without_v1(std::move(path));
-        const bool dynamic = is_dynamic_path(path);
+        const bool dynamic = lease::is_dynamic_path(path);
         subscriptions_.push_back({std::move(name), std::move(path), dynamic, std::move(callback)});
         // Read the new path now rather than at the next pass.
         if (wake_subscriptions_) wake_subscriptions_->cancel();

@@ -5,6 +5,14 @@
 
 namespace sidecar::lease {
 
+bool is_dynamic_path(std::string_view path) noexcept {
+  const auto first = path.find('/');
+  if (first == std::string_view::npos) return false;
+  const auto rest = path.substr(first + 1);
+  return rest.starts_with("creds/") && rest.size() > 6 &&
+         rest.find('/', 6) == std::string_view::npos;
+}
+
 result<dynamic_secret> dynamic_secret::parse(const vault::response& answer) {
   if (answer.status < 200 || answer.status > 299) {
     return vault::make_error_code(

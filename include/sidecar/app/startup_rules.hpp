@@ -6,10 +6,6 @@
 
 namespace sidecar::app {
 
-/// Whether a [secrets] path (`<mount>/creds/<role>`, no /v1/) is a dynamic secret for the lease
-/// store; any other path is KV. Pure.
-[[nodiscard]] bool is_dynamic_path(std::string_view path) noexcept;
-
 /// The exit code for a failed login (DESIGN.md "Command line"): 77 refused, 69 unreachable for
 /// login_timeout, else 70. Shared by the daemon and `check --online`. Pure.
 [[nodiscard]] int login_exit_code(const error_code& ec) noexcept;

@@ -7,9 +7,15 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sidecar::lease {
+
+/// Whether a secret path (`<mount>/creds/<role>`, no /v1/) names a dynamic secret for the
+/// lease store; any other path is KV. The one rule for the daemon's [secrets], `check --online`
+/// and the client library. Pure.
+[[nodiscard]] bool is_dynamic_path(std::string_view path) noexcept;
 
 /// One dynamic secret as Vault issued it (`GET /v1/database/creds/<role>`, vault-api.md §3.7):
 /// the lease fields the store schedules on, the `data` payload kept as a secret_string, and the

@@ -8,16 +8,6 @@
 
 using namespace sidecar;
 
-TEST_CASE("is_dynamic_path: only mount/creds/role is dynamic", "[app]") {
-  CHECK(app::is_dynamic_path("database/creds/myapp-role"));
-  CHECK(app::is_dynamic_path("pg-prod/creds/reader"));
-  CHECK_FALSE(app::is_dynamic_path("kv-demo/data/sample"));
-  CHECK_FALSE(app::is_dynamic_path("database/creds/"));
-  CHECK_FALSE(app::is_dynamic_path("database/creds/role/extra"));
-  CHECK_FALSE(app::is_dynamic_path("creds/role"));
-  CHECK_FALSE(app::is_dynamic_path("database"));
-}
-
 TEST_CASE("login_exit_code: refused 77, unreachable 69, anything else 70", "[app]") {
   CHECK(app::login_exit_code(auth::errc::login_refused) == app::exit_code::login_refused);
   CHECK(app::login_exit_code(auth::errc::vault_unavailable) == app::exit_code::unavailable);

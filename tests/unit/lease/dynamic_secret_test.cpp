@@ -8,6 +8,16 @@
 
 using namespace sidecar;
 
+TEST_CASE("is_dynamic_path: only mount/creds/role is dynamic", "[lease]") {
+  CHECK(lease::is_dynamic_path("database/creds/myapp-role"));
+  CHECK(lease::is_dynamic_path("pg-prod/creds/reader"));
+  CHECK_FALSE(lease::is_dynamic_path("kv-demo/data/sample"));
+  CHECK_FALSE(lease::is_dynamic_path("database/creds/"));
+  CHECK_FALSE(lease::is_dynamic_path("database/creds/role/extra"));
+  CHECK_FALSE(lease::is_dynamic_path("creds/role"));
+  CHECK_FALSE(lease::is_dynamic_path("database"));
+}
+
 namespace {
 
 vault::response answer(unsigned status, std::string body) {

@@ -77,6 +77,26 @@ route_decision refused_before_routing(const guard_refusal& refusal) {
                         .lease = {}};
 }
 
+// Finishes a Beast answer for the wire and returns its status. Every answer may carry a secret
+// or say something about one: no browser or intermediate keeps it. Set here, where every Beast
+// answer is finished; ready_answer writes the same line.
+unsigned finish_response(string_response& response, unsigned version, bool keep_alive) {
+  response.version(version);
+  response.keep_alive(keep_alive);
+  response.set(http::field::cache_control, "no-store");
+  const unsigned status = response.result_int();
+  if (status < 200 || status == 204 || status == 304) {
+    // No body, and no Content-Length either (RFC 9110 §8.6); prepare_payload would add
+    // "Content-Length: 0", or throw on a body.
+    core::cleanse(response.body());
+    response.erase(http::field::content_length);
+    response.erase(http::field::transfer_encoding);
+  } else {
+    response.prepare_payload();
+  }
+  return status;
+}
+
 }  // namespace
 
 template <class Protocol>
@@ -186,64 +206,56 @@ net::awaitable<bool> session<Protocol>::async_write(string_response& response, b
 }
 
 template <class Protocol>
+void session<Protocol>::record_written(const string_request& request,
+                                       const route_decision& decision, unsigned status,
+                                       std::string_view cache,
+                                       std::chrono::steady_clock::time_point started) {
+  // The request line: normalised path only (no query, no header, no body), so neither a token
+  // nor a secret can reach the log through it. Formatted only when the line is logged.
+  const auto& log = request_log();
+  if (log->should_log(spdlog::level::debug)) {
+    log->debug("request {} {} -> {} ({}, {:.1f} ms)", request.method_string(), decision.target.path,
+               status, to_string(decision.kind), milliseconds_since(started));
+  }
+  audit(request.method_string(), &decision, status, cache);
+}
+
+template <class Protocol>
 net::awaitable<bool> session<Protocol>::async_write_answer(
     handler_answer& answer, const string_request& request, const route_decision& decision,
     std::chrono::steady_clock::time_point started) {
-  const auto kind = decision.kind;
-  const auto& log = request_log();
   const bool keep_alive = request.keep_alive() && !stop_requested_;
   const bool head = request.method() == http::verb::head;
-  if (const auto* ready = std::get_if<ready_answer>(&answer)) {
-    context_.stats.request_done(kind, ready->status(), std::chrono::steady_clock::now() - started);
+  const auto* const ready = std::get_if<ready_answer>(&answer);
+  auto* const response = std::get_if<string_response>(&answer);
+  const unsigned status = ready != nullptr
+                              ? ready->status()
+                              : finish_response(*response, request.version(), keep_alive);
+  // Counted before the write, so a client that has read its answer sees it in the metrics.
+  context_.stats.request_done(decision.kind, status, std::chrono::steady_clock::now() - started);
+  bool written = false;
+  if (ready != nullptr) {
     ready->serialise_head(head_, request.version(), keep_alive);
     // One gathered write of the head and the held body; a HEAD answer stops after the head.
     const head_and_body buffers{net::buffer(head_),
                                 net::buffer(ready->body().data(), head ? 0 : ready->body().size())};
     // The answer usually fits the socket's send buffer: then this one non-blocking send is the
-    // whole write, with no suspension and no deadline to keep.
+    // whole write, with no suspension and no deadline to keep. Inline, not a coroutine of its
+    // own, so a hit creates no second frame.
     error_code ec;
     const std::size_t sent = socket_.write_some(buffers, ec);
-    bool written = !ec && sent == net::buffer_size(buffers);
+    written = !ec && sent == net::buffer_size(buffers);
     if (!written && (!ec || ec == net::error::would_block || ec == net::error::try_again)) {
       written = co_await async_write_rest(buffers, sent);
     }
-    // The request line: normalised path only (no query, no header, no body), so neither a
-    // token nor a secret can reach the log through it. Formatted only when it is written.
-    if (log->should_log(spdlog::level::debug)) {
-      log->debug("request {} {} -> {} ({}, {:.1f} ms)", request.method_string(),
-                 decision.target.path, ready->status(), to_string(kind),
-                 milliseconds_since(started));
-    }
-    audit(request.method_string(), &decision, ready->status(), ready->added_field("X-Cache"));
-    co_return written&& keep_alive;
-  }
-
-  auto& response = std::get<string_response>(answer);
-  response.version(request.version());
-  response.keep_alive(keep_alive);
-  // Every answer may carry a secret or say something about one: no browser or intermediate
-  // keeps it. Set here, where every Beast answer is finished; ready_answer writes the same line.
-  response.set(http::field::cache_control, "no-store");
-  const auto status = response.result_int();
-  if (status < 200 || status == 204 || status == 304) {
-    // No body, and no Content-Length either (RFC 9110 §8.6); prepare_payload would add
-    // "Content-Length: 0", or throw on a body.
-    core::cleanse(response.body());
-    response.erase(http::field::content_length);
-    response.erase(http::field::transfer_encoding);
+    record_written(request, decision, status, ready->added_field("X-Cache"), started);
   } else {
-    response.prepare_payload();
+    written = co_await async_write(*response, head);
+    core::cleanse(response->body());
+    record_written(request, decision, status, (*response)["X-Cache"], started);
   }
-  // Counted before the write, so a client that has read its answer sees it in the metrics.
-  context_.stats.request_done(kind, status, std::chrono::steady_clock::now() - started);
-  const bool written = co_await async_write(response, head);
-  core::cleanse(response.body());
-  audit(request.method_string(), &decision, status, response["X-Cache"]);
-  if (log->should_log(spdlog::level::debug)) {
-    log->debug("request {} {} -> {} ({}, {:.1f} ms)", request.method_string(), decision.target.path,
-               status, to_string(kind), milliseconds_since(started));
-  }
-  co_return written&& response.keep_alive();
+  // finish_response() set the response's keep_alive to this same value.
+  co_return written&& keep_alive;
 }
 
 template <class Protocol>

@@ -11,14 +11,14 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "canned_server.hpp"
+#include "fake_sidecar.hpp"
 
 using namespace sidecar;
 using namespace std::chrono_literals;
 using app::answer_shape;
 using app::read_attempt;
 using app::secret_path;
-using testing::canned_server;
+using testing::fake_sidecar;
 using testing::http_answer;
 
 namespace {
@@ -351,8 +351,7 @@ TEST_CASE("guess_failure_outranks: an outage on the guess beats a 404 of the pat
 }
 
 TEST_CASE("run_get: the preflight, then one read, with the headers Vault's clients send", "[app]") {
-  canned_server<tcp> server{loopback_any,
-                            {http_answer(200, v2_mount), http_answer(200, v2_secret)}};
+  fake_sidecar<tcp> server{loopback_any, {http_answer(200, v2_mount), http_answer(200, v2_secret)}};
   const auto address = "http://" + app::describe_target(server.endpoint());
   const auto result = run({"get", "--address", address, "--field", "password", "kv-demo/sample"},
                           {{"VAULT_TOKEN", "s.client-token"}});
@@ -372,9 +371,9 @@ TEST_CASE("run_get: the preflight, then one read, with the headers Vault's clien
 }
 
 TEST_CASE("run_get: a sidecar that refuses the preflight is read by the fallback", "[app]") {
-  canned_server<tcp> server{loopback_any,
-                            {http_answer(403, denied), http_answer(404, R"({"errors":[]})"),
-                             http_answer(200, R"({"data":{"endpoint":"https://x"}})")}};
+  fake_sidecar<tcp> server{loopback_any,
+                           {http_answer(403, denied), http_answer(404, R"({"errors":[]})"),
+                            http_answer(200, R"({"data":{"endpoint":"https://x"}})")}};
   const auto address = "http://" + app::describe_target(server.endpoint());
   const auto result = run({"get", "--format=env", "kv-v1/config"}, {{"VAULT_ADDR", address}});
   CHECK(result.code == 0);
@@ -388,7 +387,7 @@ TEST_CASE("run_get: a sidecar that refuses the preflight is read by the fallback
 }
 
 TEST_CASE("run_get: a failing guess is reported rather than the path's 404", "[app]") {
-  canned_server<tcp> server{
+  fake_sidecar<tcp> server{
       loopback_any,
       {http_answer(403, denied), http_answer(502, R"({"errors":["vault down"]})"),
        http_answer(404, R"({"errors":[]})")}};
@@ -405,7 +404,7 @@ TEST_CASE("run_get: /v1/ paths skip the preflight; over a unix socket", "[app]")
       ("sidecar-get-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".sock");
   std::filesystem::remove(path);
   {
-    canned_server<net::local::stream_protocol> server{
+    fake_sidecar<net::local::stream_protocol> server{
         net::local::stream_protocol::endpoint{path.string()}, http_answer(200, v2_secret)};
     const auto result =
         run({"get", "--unix-socket", path.string(), "--format", "raw", "/v1/kv-demo/data/sample"});
@@ -431,7 +430,7 @@ TEST_CASE("run_get: nobody listening is 69, a silent listener 69 at the deadline
   CHECK(refused.out.empty());
   CHECK(refused.err.starts_with("vault-sidecar get: " + app::describe_target(closed) + ": "));
 
-  canned_server<tcp> silent{loopback_any, ""};
+  fake_sidecar<tcp> silent{loopback_any, ""};
   const auto started = std::chrono::steady_clock::now();
   const auto late = run({"get", "--timeout", "300ms", "--address",
                          "http://" + app::describe_target(silent.endpoint()), "kv-demo/sample"});
@@ -443,7 +442,7 @@ TEST_CASE("run_get: nobody listening is 69, a silent listener 69 at the deadline
 }
 
 TEST_CASE("run_get: not HTTP is 1; a bad path is 64 before any connection", "[app]") {
-  canned_server<tcp> server{loopback_any, "SSH-2.0-OpenSSH_9.2\r\n\r\n"};
+  fake_sidecar<tcp> server{loopback_any, "SSH-2.0-OpenSSH_9.2\r\n\r\n"};
   const auto address = "http://" + app::describe_target(server.endpoint());
   const auto garbage = run({"get", "--address", address, "/v1/kv-demo/data/sample"});
   CHECK(garbage.code == 1);

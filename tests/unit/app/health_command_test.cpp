@@ -10,11 +10,11 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "canned_server.hpp"
+#include "fake_sidecar.hpp"
 
 using namespace sidecar;
 using namespace std::chrono_literals;
-using testing::canned_server;
+using testing::fake_sidecar;
 using testing::http_answer;
 
 namespace {
@@ -82,7 +82,7 @@ TEST_CASE("describe_target: host:port, [v6]:port or unix:path", "[app]") {
 }
 
 TEST_CASE("probe_health: 200 exits 0 and prints the JSON", "[app]") {
-  canned_server<tcp> server{loopback_any, http_answer(200, R"({"status":"ready"})")};
+  fake_sidecar<tcp> server{loopback_any, http_answer(200, R"({"status":"ready"})")};
   const auto result = probe(server.endpoint());
   CHECK(result.code == 0);
   CHECK(result.out == "{\"status\":\"ready\"}\n");
@@ -93,7 +93,7 @@ TEST_CASE("probe_health: 200 exits 0 and prints the JSON", "[app]") {
 }
 
 TEST_CASE("probe_health: 503 exits 1 with the JSON and the status", "[app]") {
-  canned_server<tcp> server{loopback_any, http_answer(503, R"({"status":"starting"})")};
+  fake_sidecar<tcp> server{loopback_any, http_answer(503, R"({"status":"starting"})")};
   const auto result = probe(server.endpoint());
   CHECK(result.code == 1);
   CHECK(result.out == "{\"status\":\"starting\"}\n");
@@ -107,7 +107,7 @@ TEST_CASE("probe_health: over a unix socket", "[app]") {
       ("sidecar-health-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".sock");
   std::filesystem::remove(path);
   {
-    canned_server<net::local::stream_protocol> server{
+    fake_sidecar<net::local::stream_protocol> server{
         net::local::stream_protocol::endpoint{path.string()}, http_answer(200, "{}")};
     const auto result = probe(path.string());
     CHECK(result.code == 0);
@@ -130,7 +130,7 @@ TEST_CASE("probe_health: nobody listening exits 1 with the reason", "[app]") {
 }
 
 TEST_CASE("probe_health: a listener that never answers exits 1 at the deadline", "[app]") {
-  canned_server<tcp> server{loopback_any, ""};
+  fake_sidecar<tcp> server{loopback_any, ""};
   const auto started = std::chrono::steady_clock::now();
   const auto result = probe(server.endpoint(), 300ms);
   const auto took = std::chrono::steady_clock::now() - started;

@@ -2,8 +2,8 @@
 #include <sidecar/lease/errc.hpp>
 #include <sidecar/lease/lease_store.hpp>
 
+#include "fake_token_source.hpp"
 #include "fake_vault_client.hpp"
-#include "fixed_token_source.hpp"
 
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/ostream_sink.h>
@@ -39,7 +39,7 @@ struct harness {
   net::io_context io;
   core::system_clock clock;
   fake_vault_client vault{io.get_executor(), clock};
-  lease::test::fixed_token_source tokens;
+  lease::test::fake_token_source tokens;
   lease::lease_stats stats;
   std::unique_ptr<lease::lease_store> store;
 

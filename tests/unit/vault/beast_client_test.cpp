@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
 
-#include "scripted_server.hpp"
+#include "fake_vault_server.hpp"
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -28,8 +28,8 @@
 using namespace sidecar;
 using namespace std::chrono_literals;
 using vault::errc;
+using vault_test::fake_vault_server;
 using vault_test::scripted_reply;
-using vault_test::scripted_server;
 
 namespace {
 
@@ -73,7 +73,7 @@ vault::request post(std::string target, std::string body) {
 // Runs `body` on `io` to completion, then stops the server so run() returns; rethrows a failed
 // REQUIRE or any other exception from the coroutine.
 void run(net::io_context& io, std::function<net::awaitable<void>()> body,
-         scripted_server* server = nullptr) {
+         fake_vault_server* server = nullptr) {
   std::exception_ptr failure;
   bool finished = false;
   net::co_spawn(io, std::move(body), [&](std::exception_ptr e) {
@@ -174,7 +174,7 @@ class test_pki {
 
 TEST_CASE("beast_client: answers status, content type, body and the relayed headers", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script({.action = scripted_reply::kind::answer,
                  .status = 200,
                  .body = R"({"data":{"password":"hunter2"}})",
@@ -206,7 +206,7 @@ TEST_CASE("beast_client: answers status, content type, body and the relayed head
 TEST_CASE("beast_client: sends Host, the token once, namespace, user agent and X-Vault-Request",
           "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   core::manual_clock clock;
   auto settings = settings_for(server.address());
   settings.namespace_ = "team-a";
@@ -248,7 +248,7 @@ TEST_CASE("beast_client: sends Host, the token once, namespace, user agent and X
 
 TEST_CASE("beast_client: 100 sequential reads share a keep-alive connection", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter()};
 
@@ -271,7 +271,7 @@ TEST_CASE("beast_client: 100 sequential reads share a keep-alive connection", "[
 TEST_CASE("beast_client: an idle connection is closed after the idle timeout, then a new one opens",
           "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter()};
 
@@ -299,7 +299,7 @@ TEST_CASE("beast_client: an idle connection is closed after the idle timeout, th
 
 TEST_CASE("beast_client: an answer with Connection close is not pooled", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script({.action = scripted_reply::kind::answer,
                  .status = 204,
                  .body = "",
@@ -325,7 +325,7 @@ TEST_CASE("beast_client: an answer with Connection close is not pooled", "[vault
 
 TEST_CASE("beast_client: the deadline ends a slow request with timeout, not retried", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script({.action = scripted_reply::kind::answer,
                  .status = 200,
                  .body = "{}",
@@ -374,7 +374,7 @@ TEST_CASE("beast_client: a refused port is unreachable, after the read retries",
 
 TEST_CASE("beast_client: a GET is retried on 503 until it succeeds", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script(503, 2);
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
@@ -395,7 +395,7 @@ TEST_CASE("beast_client: a GET is retried on 503 until it succeeds", "[vault]") 
 
 TEST_CASE("beast_client: a POST answered 503 is not retried", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script(503);
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
@@ -415,7 +415,7 @@ TEST_CASE("beast_client: a POST answered 503 is not retried", "[vault]") {
 
 TEST_CASE("beast_client: a GET answered 501 is not retried", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script(501);
   core::manual_clock clock;
   vault::beast_client client{io.get_executor(), settings_for(server.address()), clock, no_jitter(),
@@ -435,7 +435,7 @@ TEST_CASE("beast_client: a GET answered 501 is not retried", "[vault]") {
 TEST_CASE("beast_client: max_retries bounds the repeats, then the last answer is returned",
           "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script(429, 10);
   core::manual_clock clock;
   auto settings = settings_for(server.address());
@@ -456,7 +456,7 @@ TEST_CASE("beast_client: max_retries bounds the repeats, then the last answer is
 
 TEST_CASE("beast_client: a redirect is returned, not followed", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script({.action = scripted_reply::kind::answer,
                  .status = 307,
                  .body = "",
@@ -481,7 +481,7 @@ TEST_CASE("beast_client: a redirect is returned, not followed", "[vault]") {
 
 TEST_CASE("beast_client: a body over the limit is response_too_large", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script({.action = scripted_reply::kind::answer,
                  .status = 200,
                  .body = std::string(4096, 'x'),
@@ -507,7 +507,7 @@ TEST_CASE("beast_client: a body over the limit is response_too_large", "[vault]"
 
 TEST_CASE("beast_client: bytes that are not HTTP are malformed_response", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script({.action = scripted_reply::kind::garbage,
                  .status = 0,
                  .body = "",
@@ -532,7 +532,7 @@ TEST_CASE("beast_client: bytes that are not HTTP are malformed_response", "[vaul
 TEST_CASE("beast_client: closed without an answer is unreachable; a GET is retried, a POST not",
           "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   const scripted_reply hang_up{.action = scripted_reply::kind::close,
                                .status = 0,
                                .body = "",
@@ -568,7 +568,7 @@ TEST_CASE(
     "for a POST",
     "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script(200);
   server.script({.action = scripted_reply::kind::close,
                  .status = 0,
@@ -598,7 +598,7 @@ TEST_CASE(
 
 TEST_CASE("beast_client: past max connections, requests wait for a slot", "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   for (int i = 0; i < 6; ++i) {
     server.script({.action = scripted_reply::kind::answer,
                    .status = 200,
@@ -654,7 +654,7 @@ TEST_CASE("beast_client: refuses a bad address or unreadable TLS files at constr
 TEST_CASE("beast_client: TLS with the right CA works and reuses the connection", "[vault]") {
   const test_pki pki;
   net::io_context io;
-  scripted_server server{
+  fake_vault_server server{
       io, vault_test::server_tls{
               .cert = pki.path("server.pem"), .key = pki.path("server.key"), .client_ca = ""}};
   core::manual_clock clock;
@@ -680,7 +680,7 @@ TEST_CASE("beast_client: TLS with the wrong CA is tls_failure and the log names 
           "[vault]") {
   const test_pki pki;
   net::io_context io;
-  scripted_server server{
+  fake_vault_server server{
       io, vault_test::server_tls{
               .cert = pki.path("server.pem"), .key = pki.path("server.key"), .client_ca = ""}};
   core::manual_clock clock;
@@ -707,7 +707,7 @@ TEST_CASE("beast_client: tls_server_name is the name the certificate is checked 
           "[vault]") {
   const test_pki pki;
   net::io_context io;
-  scripted_server server{
+  fake_vault_server server{
       io, vault_test::server_tls{
               .cert = pki.path("server.pem"), .key = pki.path("server.key"), .client_ca = ""}};
   core::manual_clock clock;
@@ -738,7 +738,7 @@ TEST_CASE("beast_client: tls_skip_verify accepts an unknown CA and warns at cons
           "[vault]") {
   const test_pki pki;
   net::io_context io;
-  scripted_server server{
+  fake_vault_server server{
       io, vault_test::server_tls{
               .cert = pki.path("server.pem"), .key = pki.path("server.key"), .client_ca = ""}};
   core::manual_clock clock;
@@ -762,9 +762,9 @@ TEST_CASE("beast_client: tls_skip_verify accepts an unknown CA and warns at cons
 TEST_CASE("beast_client: mTLS works with the client certificate and fails without", "[vault]") {
   const test_pki pki;
   net::io_context io;
-  scripted_server server{io, vault_test::server_tls{.cert = pki.path("server.pem"),
-                                                    .key = pki.path("server.key"),
-                                                    .client_ca = pki.path("ca.pem")}};
+  fake_vault_server server{io, vault_test::server_tls{.cert = pki.path("server.pem"),
+                                                      .key = pki.path("server.key"),
+                                                      .client_ca = pki.path("ca.pem")}};
   core::manual_clock clock;
   auto with_cert = settings_for(server.address());
   with_cert.ca_cert = pki.path("ca.pem");
@@ -816,7 +816,7 @@ TEST_CASE("beast_client: an answer followed by bytes past its Content-Length is 
 TEST_CASE("beast_client: a 429 with Retry-After is not retried and pauses reads, not writes",
           "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script({.action = scripted_reply::kind::answer,
                  .status = 429,
                  .body = R"({"errors":["request path \"kv/x\": rate limit quota exceeded"]})",
@@ -867,7 +867,7 @@ TEST_CASE("beast_client: a 429 with Retry-After is not retried and pauses reads,
 TEST_CASE("beast_client: a renewal waits out a pause when the token has time, else goes at once",
           "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   server.script({.action = scripted_reply::kind::answer,
                  .status = 503,
                  .body = R"({"errors":["Vault is sealed"]})",
@@ -898,7 +898,7 @@ TEST_CASE("beast_client: a renewal waits out a pause when the token has time, el
 
   // The token expires before the pause would end plus request_timeout: sent at once.
   net::io_context io2;
-  scripted_server server2{io2};
+  fake_vault_server server2{io2};
   server2.script({.action = scripted_reply::kind::answer,
                   .status = 429,
                   .body = R"({"errors":["rate limit quota exceeded"]})",
@@ -927,7 +927,7 @@ TEST_CASE("beast_client: a renewal waits out a pause when the token has time, el
 TEST_CASE("beast_client: past rate_limit within request_timeout a request gets a local 429",
           "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   core::system_clock clock;  // the budget refills in real time here
   auto settings = settings_for(server.address());
   settings.rate_limit = 2;
@@ -971,7 +971,7 @@ TEST_CASE("beast_client: past rate_limit within request_timeout a request gets a
 TEST_CASE("beast_client: max_concurrent_requests holds the others until one is answered",
           "[vault]") {
   net::io_context io;
-  scripted_server server{io};
+  fake_vault_server server{io};
   for (int i = 0; i < 4; ++i) {
     server.script({.action = scripted_reply::kind::answer,
                    .status = 200,
@@ -1013,7 +1013,7 @@ TEST_CASE("beast_client: a 429 without Retry-After, or with 0, is retried after 
   for (const char* retry_after : {"", "0", "soon"}) {
     INFO("Retry-After \"" << retry_after << "\"");
     net::io_context io;
-    scripted_server server{io};
+    fake_vault_server server{io};
     std::vector<std::pair<std::string, std::string>> headers;
     if (*retry_after != '\0') headers.emplace_back("Retry-After", retry_after);
     server.script({.action = scripted_reply::kind::answer,

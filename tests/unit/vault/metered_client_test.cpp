@@ -11,7 +11,7 @@ using namespace sidecar;
 namespace {
 
 // Answers each request with the next scripted outcome.
-class scripted_client final : public vault::client {
+class fake_vault_client final : public vault::client {
  public:
   std::deque<result<vault::response>> outcomes;
 
@@ -48,7 +48,7 @@ void send_all(vault::client& client, int count) {
 }  // namespace
 
 TEST_CASE("metered_client: counts answers by status and failures by reason", "[vault]") {
-  scripted_client inner;
+  fake_vault_client inner;
   inner.outcomes.push_back(answer(200));
   inner.outcomes.push_back(answer(200));
   inner.outcomes.push_back(answer(403));
@@ -67,7 +67,7 @@ TEST_CASE("metered_client: counts answers by status and failures by reason", "[v
 }
 
 TEST_CASE("metered_client: passes answers and errors through unchanged", "[vault]") {
-  scripted_client inner;
+  fake_vault_client inner;
   inner.outcomes.push_back(answer(418));
   inner.outcomes.push_back(vault::make_error_code(vault::errc::timeout));
   metrics::registry registry;

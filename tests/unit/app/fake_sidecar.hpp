@@ -1,7 +1,8 @@
 #pragma once
 
-// A listener for the command-line clients' tests (`health`, `get`): answers each connection, in
-// order, with the next canned bytes after reading the request head, and keeps every request.
+// Stands in for the sidecar's listener in the command-line clients' tests (`health`, `get`):
+// answers each connection, in order, with the next canned bytes after reading the request head,
+// and keeps every request.
 
 #include <sidecar/core/asio.hpp>
 
@@ -22,15 +23,15 @@ namespace sidecar::testing {
 /// Serves one connection per answer, in order, on its own thread. An empty answer reads the
 /// request and then holds the connection open, unanswered, until the server is destroyed.
 template <class Protocol>
-class canned_server {
+class fake_sidecar {
  public:
-  canned_server(typename Protocol::endpoint endpoint, std::vector<std::string> answers)
+  fake_sidecar(typename Protocol::endpoint endpoint, std::vector<std::string> answers)
       : acceptor_{io_, endpoint}, answers_{std::move(answers)} {
     thread_ = std::thread{[this] { serve(); }};
   }
-  canned_server(typename Protocol::endpoint endpoint, std::string answer)
-      : canned_server{endpoint, std::vector<std::string>{std::move(answer)}} {}
-  ~canned_server() {
+  fake_sidecar(typename Protocol::endpoint endpoint, std::string answer)
+      : fake_sidecar{endpoint, std::vector<std::string>{std::move(answer)}} {}
+  ~fake_sidecar() {
     stop_ = true;
     // Unblock the accepts of connections the test never made.
     for (auto left = answers_.size() - accepted_; left > 0; --left) {
@@ -40,8 +41,8 @@ class canned_server {
     }
     thread_.join();
   }
-  canned_server(const canned_server&) = delete;
-  canned_server& operator=(const canned_server&) = delete;
+  fake_sidecar(const fake_sidecar&) = delete;
+  fake_sidecar& operator=(const fake_sidecar&) = delete;
 
   [[nodiscard]] typename Protocol::endpoint endpoint() const { return acceptor_.local_endpoint(); }
 

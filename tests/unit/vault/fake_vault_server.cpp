@@ -1,4 +1,4 @@
-#include "scripted_server.hpp"
+#include "fake_vault_server.hpp"
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
@@ -16,7 +16,7 @@ namespace sidecar::vault_test {
 namespace ssl = net::ssl;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
-struct scripted_server::session {
+struct fake_vault_server::session {
   session(tcp::socket socket, ssl::context* tls)
       : stream{tls != nullptr
                    ? std::variant<beast::tcp_stream, tls_stream>{std::in_place_type<tls_stream>,
@@ -61,19 +61,19 @@ std::string lower(std::string_view text) {
 
 }  // namespace
 
-scripted_server::scripted_server(net::io_context& io, std::optional<server_tls> tls)
+fake_vault_server::fake_vault_server(net::io_context& io, std::optional<server_tls> tls)
     : io_{io}, tls_{make_context(tls)}, acceptor_{io, {net::ip::make_address("127.0.0.1"), 0}} {
   port_ = acceptor_.local_endpoint().port();
   net::co_spawn(io_, accept_loop(), net::detached);
 }
 
-scripted_server::~scripted_server() = default;
+fake_vault_server::~fake_vault_server() = default;
 
-std::string scripted_server::address() const {
+std::string fake_vault_server::address() const {
   return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
 }
 
-void scripted_server::script(unsigned status, std::size_t times) {
+void fake_vault_server::script(unsigned status, std::size_t times) {
   for (std::size_t i = 0; i < times; ++i) {
     script_.push_back({.action = scripted_reply::kind::answer,
                        .status = status,
@@ -84,7 +84,7 @@ void scripted_server::script(unsigned status, std::size_t times) {
   }
 }
 
-void scripted_server::stop() {
+void fake_vault_server::stop() {
   stopped_ = true;
   error_code ignored;
   acceptor_.close(ignored);
@@ -96,14 +96,14 @@ void scripted_server::stop() {
   }
 }
 
-scripted_reply scripted_server::next_reply() {
+scripted_reply fake_vault_server::next_reply() {
   if (script_.empty()) return {};
   auto reply = std::move(script_.front());
   script_.pop_front();
   return reply;
 }
 
-net::awaitable<void> scripted_server::accept_loop() {
+net::awaitable<void> fake_vault_server::accept_loop() {
   while (!stopped_) {
     auto [ec, socket] = co_await acceptor_.async_accept();
     if (ec) co_return;
@@ -114,7 +114,7 @@ net::awaitable<void> scripted_server::accept_loop() {
   }
 }
 
-net::awaitable<void> scripted_server::serve(std::shared_ptr<session> self) {
+net::awaitable<void> fake_vault_server::serve(std::shared_ptr<session> self) {
   if (auto* stream = std::get_if<tls_stream>(&self->stream)) {
     const auto [ec] = co_await stream->async_handshake(ssl::stream_base::server, use_result);
     if (ec) {
@@ -129,7 +129,7 @@ net::awaitable<void> scripted_server::serve(std::shared_ptr<session> self) {
 }
 
 template <class Stream>
-net::awaitable<void> scripted_server::exchange_loop(Stream& stream, session& self) {
+net::awaitable<void> fake_vault_server::exchange_loop(Stream& stream, session& self) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request<http::string_body> request;

@@ -13,7 +13,7 @@ namespace sidecar::lease::test {
 /// an `invalid token` answer; replace_token() plays a new login.
 ///
 /// Thread affinity: io thread only.
-class fixed_token_source final : public vault::token_source {
+class fake_token_source final : public vault::token_source {
  public:
   [[nodiscard]] const core::secret_string* current_token() const noexcept override {
     return present_ ? &token_ : nullptr;

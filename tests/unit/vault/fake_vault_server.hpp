@@ -46,14 +46,15 @@ struct server_tls {
   std::string client_ca;  ///< when set, a client certificate signed by it is required
 };
 
-/// An HTTP/1.1 server on 127.0.0.1 port 0 that answers from a script, for testing the client's
-/// connection handling: it counts accepted connections and connections the peer closed, records
-/// every request, and can delay, close without answering or send garbage. Runs on the test's
-/// io_context; stop() closes everything so io_context::run() returns.
-class scripted_server {
+/// Vault as the client sees it: an HTTP/1.1 server on 127.0.0.1 port 0 that answers from a
+/// script, for testing the client's connection handling: it counts accepted connections and
+/// connections the peer closed, records every request, and can delay, close without answering or
+/// send garbage. Runs on the test's io_context; stop() closes everything so io_context::run()
+/// returns.
+class fake_vault_server {
  public:
-  explicit scripted_server(net::io_context& io, std::optional<server_tls> tls = std::nullopt);
-  ~scripted_server();
+  explicit fake_vault_server(net::io_context& io, std::optional<server_tls> tls = std::nullopt);
+  ~fake_vault_server();
 
   [[nodiscard]] std::string address() const;  ///< "http://127.0.0.1:<port>" or https
   [[nodiscard]] unsigned short port() const noexcept { return port_; }

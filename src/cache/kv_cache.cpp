@@ -1,3 +1,4 @@
+#include <sidecar/auth/errc.hpp>
 #include <sidecar/cache/cache_key.hpp>
 #include <sidecar/cache/errc.hpp>
 #include <sidecar/cache/kv_cache.hpp>
@@ -66,7 +67,7 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
   const auto* token = tokens_.current_token();
   if (token == nullptr) {
     if (auto stale = serve_stale(key, clock_.now())) co_return *stale;
-    co_return make_error_code(errc::no_token);
+    co_return make_error_code(auth::errc::no_token);
   }
 
   // Vault just failed this key: serve what is held rather than queue behind another failure.

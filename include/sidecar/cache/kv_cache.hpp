@@ -44,7 +44,7 @@ namespace sidecar::cache {
 /// coroutine on the caller's executor and refers to the cache, so the cache must outlive the
 /// io_context's run. Cancellation: a cancelled caller stops waiting (operation_aborted) while
 /// the shared read goes on for the others and is still stored; run_refresh() ends when
-/// cancelled. Errors: vault::errc from the transport, cache::errc::no_token; Vault's own error
+/// cancelled. Errors: vault::errc from the transport, auth::errc::no_token; Vault's own error
 /// answers are answers, not errors.
 class kv_cache final {
  public:

@@ -1,3 +1,4 @@
+#include <sidecar/auth/errc.hpp>
 #include <sidecar/cache/errc.hpp>
 #include <sidecar/cache/kv_cache.hpp>
 
@@ -594,7 +595,7 @@ TEST_CASE("kv_cache: without a token Vault is not asked", "[cache]") {
   CHECK(f.get("kv/data/x")->state == cache_state::hit);  // fresh entries still served
   const auto cold = f.get("kv/data/other");
   REQUIRE(cold.has_error());
-  CHECK(cold.error() == errc::no_token);
+  CHECK(cold.error() == auth::errc::no_token);
 
   f.clock.advance(10s);
   const auto stale = f.get("kv/data/x");
@@ -602,7 +603,7 @@ TEST_CASE("kv_cache: without a token Vault is not asked", "[cache]") {
   CHECK(stale->state == cache_state::stale);
   f.refresh();
   f.clock.advance(30s);
-  CHECK(f.get("kv/data/x").error() == errc::no_token);
+  CHECK(f.get("kv/data/x").error() == auth::errc::no_token);
   CHECK(f.vault.total_requests() == 1);
 }
 

@@ -2,6 +2,7 @@
 #include <sidecar/cache/cache_key.hpp>
 #include <sidecar/cache/errc.hpp>
 #include <sidecar/cache/kv_cache.hpp>
+#include <sidecar/core/cancellation.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/vault/envelope.hpp>
 #include <sidecar/vault/errc.hpp>
@@ -28,10 +29,6 @@ upstream_verdict judge(const stored_answer& answer) {
 // Background re-reads in progress at once: keeps a pass over many entries short without
 // flooding Vault with one request per entry.
 constexpr std::size_t refresh_batch = 8;
-
-bool cancelled(const net::cancellation_state& state) noexcept {
-  return state.cancelled() != net::cancellation_type::none;
-}
 
 std::string describe(const std::exception_ptr& failure) {
   try {
@@ -370,10 +367,10 @@ net::awaitable<void> kv_cache::run_refresh() {
     refresh_wait_ = &timer;
     const auto [ec] = co_await timer.async_wait();
     refresh_wait_ = nullptr;
-    if (cancelled(co_await net::this_coro::cancellation_state)) co_return;
+    if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
     if (ec) continue;  // re-armed by apply()
     co_await refresh_once();
-    if (cancelled(co_await net::this_coro::cancellation_state)) co_return;
+    if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
   }
 }
 
@@ -433,7 +430,7 @@ net::awaitable<void> kv_cache::refresh_once() {
     }
     for (auto& [key, pending] : batch) {
       const auto outcome = co_await wait_for(pending);
-      if (cancelled(co_await net::this_coro::cancellation_state)) co_return;
+      if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
       note_refresh(key, outcome);
     }
   }

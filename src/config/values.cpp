@@ -1,5 +1,7 @@
 #include <sidecar/config/values.hpp>
 
+#include <sidecar/core/text.hpp>
+
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -15,19 +17,13 @@
 namespace sidecar::config {
 namespace {
 
-using namespace std::chrono_literals;
+using core::quoted;
 
-std::string quoted(std::string_view text) { return '"' + std::string{text} + '"'; }
+using namespace std::chrono_literals;
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 // Digits only: from_chars alone would accept a leading '-' for signed types and stop early.
 std::optional<std::uint64_t> whole_number(std::string_view text) noexcept {
@@ -153,10 +149,10 @@ std::string signal_name(int number) {
 parsed<std::vector<std::string>> parse_list(std::string_view text) {
   const std::string whole = quoted(text);
   std::vector<std::string> items;
-  if (trim(text).empty()) return items;
+  if (core::trim_blanks(text).empty()) return items;
   for (;;) {
     const auto comma = text.find(',');
-    const auto item = trim(text.substr(0, comma));
+    const auto item = core::trim_blanks(text.substr(0, comma));
     if (item.empty()) return "empty item in the list " + whole;
     items.emplace_back(item);
     if (comma == std::string_view::npos) return items;
@@ -298,10 +294,10 @@ parsed<std::vector<std::string>> template_references(std::string_view text) {
       tag.remove_prefix(1);
       if (!text.empty() && text.front() == '}') text.remove_prefix(1);
     }
-    tag = trim(tag);
+    tag = core::trim_blanks(tag);
     if (!tag.empty() && tag.front() == '!') continue;  // a comment
     if (!tag.empty() && std::string_view{"#^/&"}.find(tag.front()) != std::string_view::npos) {
-      tag = trim(tag.substr(1));
+      tag = core::trim_blanks(tag.substr(1));
     }
     const auto name = tag.substr(0, tag.find('.'));
     if (name.empty()) return "empty {{ }} tag in " + whole;

@@ -1,6 +1,7 @@
 #include <sidecar/lease/lease_store.hpp>
 
 #include <sidecar/auth/errc.hpp>
+#include <sidecar/core/cancellation.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/lease/dynamic_secret.hpp>
 #include <sidecar/lease/errc.hpp>
@@ -40,12 +41,6 @@ dynamic_answer error_answer(unsigned status, const std::string& message) {
           .content_type = "application/json",
           .body = std::make_shared<const core::secret_string>(body.dump()),
           .cache = cache_state::miss};
-}
-
-// Read through `co_await net::this_coro::cancellation_state`, which never throws, so a
-// cancelled caller gets an error value rather than an exception.
-bool is_cancelled(const net::cancellation_state& state) noexcept {
-  return state.cancelled() != net::cancellation_type::none;
 }
 
 }  // namespace

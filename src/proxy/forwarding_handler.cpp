@@ -2,6 +2,7 @@
 
 #include <sidecar/auth/errc.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/core/text.hpp>
 #include <sidecar/lease/errc.hpp>
 #include <sidecar/proxy/cache_clear.hpp>
 #include <sidecar/proxy/error_response.hpp>
@@ -88,9 +89,7 @@ string_response token_self(const string_request& request, const route_decision& 
 
 // The Vault path of a routed request without the /v1/ prefix ("kv-demo/data/x").
 std::string_view vault_path(const route_decision& decision) {
-  std::string_view path = decision.target.path;
-  if (path.starts_with("/v1/")) path.remove_prefix(4);
-  return path;
+  return core::without_api_prefix(decision.target.path);
 }
 
 }  // namespace

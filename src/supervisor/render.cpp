@@ -1,5 +1,7 @@
 #include <sidecar/supervisor/render.hpp>
 
+#include <sidecar/core/text.hpp>
+
 #include <kainjow/mustache.hpp>
 
 #include <fmt/format.h>
@@ -12,13 +14,6 @@ namespace {
 
 using mustache_data = kainjow::mustache::data;
 constexpr auto npos = std::string_view::npos;
-
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view blanks = " \t\n\r\f\v";  // std::isspace, as kainjow trims
-  const auto first = text.find_first_not_of(blanks);
-  if (first == npos) return {};
-  return text.substr(first, text.find_last_not_of(blanks) - first + 1);
-}
 
 render_error problem(std::string_view subject, std::string secret, std::string key,
                      std::string reason) {
@@ -37,13 +32,13 @@ rendered<std::vector<std::string>> variable_names(std::string_view text, std::st
     if (close == npos) {
       return problem(subject, {}, {}, fmt::format("unclosed tag at offset {}", at));
     }
-    auto name = trim(text.substr(start, close - start));
+    auto name = core::trim_whitespace(text.substr(start, close - start));
     const auto tag = text.substr(at, close + end.size() - at);
     at = close + end.size();
     if (!triple && !name.empty()) {
       if (name.front() == '!') continue;
       if (name.front() == '&') {
-        name = trim(name.substr(1));
+        name = core::trim_whitespace(name.substr(1));
       } else if (std::string_view{"#^/>="}.find(name.front()) != npos) {
         return problem(subject, {}, {},
                        fmt::format("{} is not supported: only {{{{secret.key}}}} tags and "

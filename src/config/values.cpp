@@ -1,5 +1,6 @@
 #include <sidecar/config/values.hpp>
 
+#include <sidecar/core/mustache_tags.hpp>
 #include <sidecar/core/text.hpp>
 
 #include <boost/url/parse.hpp>
@@ -24,6 +25,21 @@ using namespace std::chrono_literals;
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// The renderer's reasons (supervisor/render.cpp), said of the whole value.
+std::string tag_problem_text(const core::mustache_tag_problem& found, std::string_view text) {
+  using kind = core::mustache_tag_problem::kind;
+  switch (found.what) {
+    case kind::unclosed:
+      return "unterminated {{ in " + quoted(text);
+    case kind::empty:
+      return "empty {{ }} tag in " + quoted(text);
+    case kind::unsupported:
+      return std::string{found.tag} + " is not supported in " + quoted(text) +
+             ": only {{secret.key}} tags and {{! comments}}";
+  }
+  return "unreadable tag in " + quoted(text);
+}
 
 // Digits only: from_chars alone would accept a leading '-' for signed types and stop early.
 std::optional<std::uint64_t> whole_number(std::string_view text) noexcept {
@@ -283,24 +299,12 @@ std::optional<std::string> check_vault_address(std::string_view text) {
 }
 
 parsed<std::vector<std::string>> template_references(std::string_view text) {
-  const std::string whole = quoted(text);
+  const auto variables = core::mustache_variables(text);
+  if (!variables) return tag_problem_text(variables.error(), text);
   std::vector<std::string> names;
-  for (auto open = text.find("{{"); open != std::string_view::npos; open = text.find("{{")) {
-    const auto close = text.find("}}", open + 2);
-    if (close == std::string_view::npos) return "unterminated {{ in " + whole;
-    auto tag = text.substr(open + 2, close - open - 2);
-    text.remove_prefix(close + 2);
-    if (!tag.empty() && tag.front() == '{') {  // {{{name.key}}}: unescaped
-      tag.remove_prefix(1);
-      if (!text.empty() && text.front() == '}') text.remove_prefix(1);
-    }
-    tag = core::trim_blanks(tag);
-    if (!tag.empty() && tag.front() == '!') continue;  // a comment
-    if (!tag.empty() && std::string_view{"#^/&"}.find(tag.front()) != std::string_view::npos) {
-      tag = core::trim_blanks(tag.substr(1));
-    }
-    const auto name = tag.substr(0, tag.find('.'));
-    if (name.empty()) return "empty {{ }} tag in " + whole;
+  for (const auto variable : *variables) {
+    const auto name = variable.substr(0, variable.find('.'));
+    if (name.empty()) return "empty {{ }} tag in " + quoted(text);
     names.emplace_back(name);
   }
   return names;

@@ -257,9 +257,11 @@ net::awaitable<result<void>> token_manager::async_relogin(const std::string& why
   }
 }
 
-net::awaitable<result<void>> token_manager::run() {
-  if (token_.empty()) throw std::logic_error{"token_manager::run() before a successful login"};
-  // The policy was applied already: a second run() must not call Vault again.
+net::awaitable<result<void>> token_manager::async_run() {
+  if (token_.empty()) {
+    throw std::logic_error{"token_manager::async_run() before a successful login"};
+  }
+  // The policy was applied already: a second async_run() must not call Vault again.
   if (status_ == token_status::lost) co_return make_error_code(errc::token_lost);
   if (status_ == token_status::degraded) co_return result<void>{};
   const auto cancellation = co_await net::this_coro::cancellation_state;

@@ -355,12 +355,12 @@ void kv_cache::apply(const config::cache_config& config) {
       entry.refresh_at = first_refresh_at(now, config_.refresh_interval, random_());
     }
   }
-  // Wakes run_refresh() early, which then waits one new interval: a long old interval must
+  // Wakes async_run_refresh() early, which then waits one new interval: a long old interval must
   // not hold back a shorter new one.
   if (new_interval && refresh_wait_ != nullptr) refresh_wait_->cancel();
 }
 
-net::awaitable<void> kv_cache::run_refresh() {
+net::awaitable<void> kv_cache::async_run_refresh() {
   steady_timer timer{co_await net::this_coro::executor};
   for (;;) {
     timer.expires_after(refresh_tick(config_.refresh_interval));
@@ -369,12 +369,12 @@ net::awaitable<void> kv_cache::run_refresh() {
     refresh_wait_ = nullptr;
     if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
     if (ec) continue;  // re-armed by apply()
-    co_await refresh_once();
+    co_await async_refresh_once();
     if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
   }
 }
 
-net::awaitable<void> kv_cache::refresh_once() {
+net::awaitable<void> kv_cache::async_refresh_once() {
   const auto now = clock_.now();
   // Without a token Vault is not asked; the read marks stay so the next pass still refreshes.
   const bool can_refresh = tokens_.current_token() != nullptr;

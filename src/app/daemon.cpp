@@ -172,7 +172,7 @@ net::awaitable<void> sidecar_daemon::start() {
     co_return;
   }
   background_.spawn("token renewal", keep_token());
-  background_.spawn("cache refresh", cache_->run_refresh());
+  background_.spawn("cache refresh", cache_->async_run_refresh());
 
   co_await prefetch_secrets();
   if (supervisor_) {
@@ -259,7 +259,7 @@ net::awaitable<void> sidecar_daemon::keep_secrets_warm() {
 }
 
 net::awaitable<void> sidecar_daemon::keep_token() {
-  const auto outcome = co_await tokens_->run();
+  const auto outcome = co_await tokens_->async_run();
   if (outcome) {
     // serve_cached: the token is gone and Vault is no longer called; cached answers go on.
     log()->warn("token lost: serving cached secrets only (auth.on_renew_failure = serve_cached)");

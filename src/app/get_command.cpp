@@ -6,6 +6,7 @@
 #include <sidecar/app/exit_code.hpp>
 #include <sidecar/app/health_command.hpp>
 #include <sidecar/core/secret_string.hpp>
+#include <sidecar/core/text.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -18,10 +19,10 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view api_prefix = "/v1/";
+using core::api_prefix;
 constexpr std::string_view preflight_prefix = "/v1/sys/internal/ui/mounts/";
 
-std::string quoted(std::string_view text) { return '"' + std::string{text} + '"'; }
+using core::quoted;
 
 bool is_unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||

@@ -2,6 +2,7 @@
 
 #include <sidecar/auth/errc.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/core/text.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -17,18 +18,9 @@ namespace {
 // A role_id or secret_id is a UUID-sized token; anything this large is not a credential file.
 constexpr std::size_t max_credential_bytes = 16 * 1024;
 
-constexpr std::string_view whitespace = " \t\r\n\v\f";
-
-std::string_view trimmed(std::string_view text) noexcept {
-  const auto first = text.find_first_not_of(whitespace);
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(whitespace);
-  return text.substr(first, last - first + 1);
-}
-
 result<core::secret_string> from_text(std::string_view text, const std::string& what,
                                       const std::string& source) {
-  const auto value = trimmed(text);
+  const auto value = core::trim_whitespace(text);
   if (value.empty()) {
     core::logger("auth")->error("{} from {} is empty", what, source);
     return make_error_code(errc::credential_empty);

@@ -27,6 +27,8 @@ class category_impl final : public boost::system::error_category {
         return "Vault unavailable for login within login_timeout";
       case errc::token_lost:
         return "Vault token lost";
+      case errc::no_token:
+        return "no Vault token to send, so Vault was not asked";
     }
     return "unknown auth error";
   }

@@ -9,6 +9,7 @@
 #include <sidecar/auth/renewal_failure.hpp>
 #include <sidecar/auth/ttl_capped.hpp>
 #include <sidecar/auth/wrapping_check.hpp>
+#include <sidecar/core/cancellation.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/vault/envelope.hpp>
 
@@ -35,13 +36,6 @@ constexpr core::duration renew_backoff_initial = 1s;
 constexpr double backoff_jitter = 0.25;
 
 std::shared_ptr<spdlog::logger> auth_log() { return core::logger("auth"); }
-
-// Checked before every co_await that follows a resumption: once a cancellation has been
-// emitted, awaiting anything throws (Asio's throw_if_cancelled), and these coroutines report
-// errors as values.
-bool cancelled(const net::cancellation_state& state) noexcept {
-  return state.cancelled() != net::cancellation_type::none;
-}
 
 std::string seconds_text(core::duration d) {
   return fmt::format("{:.1f}s", std::chrono::duration<double>(d).count());
@@ -122,7 +116,7 @@ net::awaitable<result<void>> token_manager::async_login() {
     if (attempt) co_return attempt;
     // An unreadable JWT file or an unusable lookup answer: retrying cannot help.
     if (attempt.error().category() == error_category()) co_return attempt.error();
-    if (cancelled(cancellation)) co_return net::error::operation_aborted;
+    if (is_cancelled(cancellation)) co_return net::error::operation_aborted;
     if (login_failure_kind(attempt.error()) == login_failure::refused) {
       auth_log()->error("login refused by Vault: {}", last_error_);
       co_return make_error_code(errc::login_refused);
@@ -137,7 +131,7 @@ net::awaitable<result<void>> token_manager::async_login() {
     auth_log()->warn("login failed: {}; retrying in {}", last_error_, seconds_text(wait));
     timer.expires_after(wait);
     if (auto [ec] = co_await timer.async_wait(); ec) co_return ec;
-    if (cancelled(cancellation)) co_return net::error::operation_aborted;
+    if (is_cancelled(cancellation)) co_return net::error::operation_aborted;
   }
 }
 
@@ -241,7 +235,7 @@ net::awaitable<result<void>> token_manager::async_relogin(const std::string& why
       for (const auto& handler : replaced_handlers_) handler();  // leases: fetch anew
       co_return again;
     }
-    if (cancelled(cancellation)) co_return net::error::operation_aborted;
+    if (is_cancelled(cancellation)) co_return net::error::operation_aborted;
     // While the old token lives, callers keep being served with it; once it has ended (or Vault
     // called it invalid) they get the caches' answers and health says degraded.
     const auto now = clock_.now();
@@ -259,19 +253,21 @@ net::awaitable<result<void>> token_manager::async_relogin(const std::string& why
     auth_log()->warn("new login failed: {}; retrying in {}", last_error_, seconds_text(wait));
     timer.expires_after(wait);
     if (auto [ec] = co_await timer.async_wait(); ec) co_return ec;
-    if (cancelled(cancellation)) co_return net::error::operation_aborted;
+    if (is_cancelled(cancellation)) co_return net::error::operation_aborted;
   }
 }
 
-net::awaitable<result<void>> token_manager::run() {
-  if (token_.empty()) throw std::logic_error{"token_manager::run() before a successful login"};
-  // The policy was applied already: a second run() must not call Vault again.
+net::awaitable<result<void>> token_manager::async_run() {
+  if (token_.empty()) {
+    throw std::logic_error{"token_manager::async_run() before a successful login"};
+  }
+  // The policy was applied already: a second async_run() must not call Vault again.
   if (status_ == token_status::lost) co_return make_error_code(errc::token_lost);
   if (status_ == token_status::degraded) co_return result<void>{};
   const auto cancellation = co_await net::this_coro::cancellation_state;
   steady_timer timer{co_await net::this_coro::executor};
   for (;;) {
-    if (cancelled(cancellation)) co_return net::error::operation_aborted;
+    if (is_cancelled(cancellation)) co_return net::error::operation_aborted;
     const auto now = clock_.now();
     const auto relogin_at = relogin_due(state_, config_.kind, config_.relogin, config_.renew_at);
     const bool may_relogin = relogin_allowed(config_.kind, config_.relogin);

@@ -1,12 +1,14 @@
 #include <sidecar/cache/cache_key.hpp>
 
+#include <sidecar/core/text.hpp>
+
 #include <algorithm>
 #include <array>
 
 namespace sidecar::cache {
 namespace {
 
-constexpr std::string_view api_prefix = "/v1/";
+using core::api_prefix;
 
 // Path segments after a KV v2 mount that address one secret by name.
 constexpr std::array<std::string_view, 6> kv2_verbs = {"data",   "metadata", "subkeys",

@@ -10,8 +10,6 @@ class category_impl final : public boost::system::error_category {
   [[nodiscard]] const char* name() const noexcept override { return "cache"; }
   [[nodiscard]] std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::no_token:
-        return "no Vault token to read with and nothing cached to serve";
       case errc::fetch_aborted:
         return "the read from Vault ended without an answer";
     }

@@ -1,6 +1,8 @@
+#include <sidecar/auth/errc.hpp>
 #include <sidecar/cache/cache_key.hpp>
 #include <sidecar/cache/errc.hpp>
 #include <sidecar/cache/kv_cache.hpp>
+#include <sidecar/core/cancellation.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/vault/envelope.hpp>
 #include <sidecar/vault/errc.hpp>
@@ -27,10 +29,6 @@ upstream_verdict judge(const stored_answer& answer) {
 // Background re-reads in progress at once: keeps a pass over many entries short without
 // flooding Vault with one request per entry.
 constexpr std::size_t refresh_batch = 8;
-
-bool cancelled(const net::cancellation_state& state) noexcept {
-  return state.cancelled() != net::cancellation_type::none;
-}
 
 std::string describe(const std::exception_ptr& failure) {
   try {
@@ -66,7 +64,7 @@ net::awaitable<result<cached_answer>> kv_cache::async_get(std::string target) {
   const auto* token = tokens_.current_token();
   if (token == nullptr) {
     if (auto stale = serve_stale(key, clock_.now())) co_return *stale;
-    co_return make_error_code(errc::no_token);
+    co_return make_error_code(auth::errc::no_token);
   }
 
   // Vault failed this key: serve what is held rather than queue behind another failure; the
@@ -356,26 +354,26 @@ void kv_cache::apply(const config::cache_config& config) {
       entry.refresh_at = first_refresh_at(now, config_.refresh_interval, random_());
     }
   }
-  // Wakes run_refresh() early, which then waits one new interval: a long old interval must
+  // Wakes async_run_refresh() early, which then waits one new interval: a long old interval must
   // not hold back a shorter new one.
   if (new_interval && refresh_wait_ != nullptr) refresh_wait_->cancel();
 }
 
-net::awaitable<void> kv_cache::run_refresh() {
+net::awaitable<void> kv_cache::async_run_refresh() {
   steady_timer timer{co_await net::this_coro::executor};
   for (;;) {
     timer.expires_after(refresh_tick(config_.refresh_interval));
     refresh_wait_ = &timer;
     const auto [ec] = co_await timer.async_wait();
     refresh_wait_ = nullptr;
-    if (cancelled(co_await net::this_coro::cancellation_state)) co_return;
+    if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
     if (ec) continue;  // re-armed by apply()
-    co_await refresh_once();
-    if (cancelled(co_await net::this_coro::cancellation_state)) co_return;
+    co_await async_refresh_once();
+    if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
   }
 }
 
-net::awaitable<void> kv_cache::refresh_once() {
+net::awaitable<void> kv_cache::async_refresh_once() {
   const auto now = clock_.now();
   // Without a token Vault is not asked; the read marks stay so the next pass still refreshes.
   const bool can_refresh = tokens_.current_token() != nullptr;
@@ -431,7 +429,7 @@ net::awaitable<void> kv_cache::refresh_once() {
     }
     for (auto& [key, pending] : batch) {
       const auto outcome = co_await wait_for(pending);
-      if (cancelled(co_await net::this_coro::cancellation_state)) co_return;
+      if (is_cancelled(co_await net::this_coro::cancellation_state)) co_return;
       note_refresh(key, outcome);
     }
   }

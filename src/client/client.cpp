@@ -137,7 +137,7 @@ net::awaitable<client_result<void>> client::start_on_engine() {
   started_ = true;
   log()->info("logged in to Vault at {}", config_.vault.address);
   background_.spawn("token renewal", keep_token());
-  background_.spawn("cache refresh", cache_->run_refresh());
+  background_.spawn("cache refresh", cache_->async_run_refresh());
   background_.spawn("subscriptions", keep_subscriptions());
   co_return client_result<void>{};
 }
@@ -246,7 +246,7 @@ net::awaitable<void> client::keep_subscriptions() {
 }
 
 net::awaitable<void> client::keep_token() {
-  const auto outcome = co_await tokens_->run();
+  const auto outcome = co_await tokens_->async_run();
   if (outcome) {
     log()->warn(
         "token lost: Vault is no longer called; cached KV answers are served until they "

@@ -1,5 +1,7 @@
 #include <sidecar/config/ini_document.hpp>
 
+#include <sidecar/core/text.hpp>
+
 #include <algorithm>
 #include <map>
 
@@ -7,12 +9,6 @@ namespace sidecar::config {
 namespace {
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 // The line without its inline comment. A quote only protects a comment marker when it is
 // closed on the same line; an apostrophe in `it's ; note` is then just a character.
@@ -50,9 +46,9 @@ ini_document parse_ini(std::string_view text, const std::string& file) {
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF files
 
-    const auto stripped = trim(line);
+    const auto stripped = core::trim_blanks(line);
     if (stripped.empty() || stripped.front() == ';' || stripped.front() == '#') continue;
-    const auto content = trim(strip_inline_comment(stripped));
+    const auto content = core::trim_blanks(strip_inline_comment(stripped));
     const auto problem_at = [&](std::string subject, std::string reason) {
       doc.problems.push_back({file, line_no, std::move(subject), std::move(reason)});
     };
@@ -63,7 +59,7 @@ ini_document parse_ini(std::string_view text, const std::string& file) {
         skipping = true;
         continue;
       }
-      const auto name = trim(content.substr(1, content.size() - 2));
+      const auto name = core::trim_blanks(content.substr(1, content.size() - 2));
       if (name.empty() || has_blank(name)) {
         problem_at(std::string{name}, "invalid section name [" + std::string{name} + "]");
         skipping = true;
@@ -90,8 +86,8 @@ ini_document parse_ini(std::string_view text, const std::string& file) {
                  "expected \"key = value\" or \"[section]\", got \"" + std::string{content} + "\"");
       continue;
     }
-    const auto key = trim(content.substr(0, equals));
-    const auto value = trim(content.substr(equals + 1));
+    const auto key = core::trim_blanks(content.substr(0, equals));
+    const auto value = core::trim_blanks(content.substr(equals + 1));
     if (key.empty()) {
       problem_at(current, "missing key before =");
       continue;

@@ -1,6 +1,7 @@
 #include <sidecar/config/ini_document.hpp>
 #include <sidecar/config/parser.hpp>
 #include <sidecar/config/values.hpp>
+#include <sidecar/core/text.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -27,7 +28,7 @@ using setter = std::function<reason(std::string_view)>;
 /// The keys of one section, in the order the contract lists them (also the order of the hint).
 using key_table = std::vector<std::pair<std::string_view, setter>>;
 
-std::string quoted(std::string_view text) { return '"' + std::string{text} + '"'; }
+using core::quoted;
 
 template <class T, class U>
 reason store(const parsed<T>& value, U& out) {

@@ -1,5 +1,8 @@
 #include <sidecar/config/values.hpp>
 
+#include <sidecar/core/mustache_tags.hpp>
+#include <sidecar/core/text.hpp>
+
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -15,18 +18,27 @@
 namespace sidecar::config {
 namespace {
 
-using namespace std::chrono_literals;
+using core::quoted;
 
-std::string quoted(std::string_view text) { return '"' + std::string{text} + '"'; }
+using namespace std::chrono_literals;
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
-  return text;
+// The renderer's reasons (supervisor/render.cpp), said of the whole value.
+std::string tag_problem_text(const core::mustache_tag_problem& found, std::string_view text) {
+  using kind = core::mustache_tag_problem::kind;
+  switch (found.what) {
+    case kind::unclosed:
+      return "unterminated {{ in " + quoted(text);
+    case kind::empty:
+      return "empty {{ }} tag in " + quoted(text);
+    case kind::unsupported:
+      return std::string{found.tag} + " is not supported in " + quoted(text) +
+             ": only {{secret.key}} tags and {{! comments}}";
+  }
+  return "unreadable tag in " + quoted(text);
 }
 
 // Digits only: from_chars alone would accept a leading '-' for signed types and stop early.
@@ -153,10 +165,10 @@ std::string signal_name(int number) {
 parsed<std::vector<std::string>> parse_list(std::string_view text) {
   const std::string whole = quoted(text);
   std::vector<std::string> items;
-  if (trim(text).empty()) return items;
+  if (core::trim_blanks(text).empty()) return items;
   for (;;) {
     const auto comma = text.find(',');
-    const auto item = trim(text.substr(0, comma));
+    const auto item = core::trim_blanks(text.substr(0, comma));
     if (item.empty()) return "empty item in the list " + whole;
     items.emplace_back(item);
     if (comma == std::string_view::npos) return items;
@@ -287,24 +299,12 @@ std::optional<std::string> check_vault_address(std::string_view text) {
 }
 
 parsed<std::vector<std::string>> template_references(std::string_view text) {
-  const std::string whole = quoted(text);
+  const auto variables = core::mustache_variables(text);
+  if (!variables) return tag_problem_text(variables.error(), text);
   std::vector<std::string> names;
-  for (auto open = text.find("{{"); open != std::string_view::npos; open = text.find("{{")) {
-    const auto close = text.find("}}", open + 2);
-    if (close == std::string_view::npos) return "unterminated {{ in " + whole;
-    auto tag = text.substr(open + 2, close - open - 2);
-    text.remove_prefix(close + 2);
-    if (!tag.empty() && tag.front() == '{') {  // {{{name.key}}}: unescaped
-      tag.remove_prefix(1);
-      if (!text.empty() && text.front() == '}') text.remove_prefix(1);
-    }
-    tag = trim(tag);
-    if (!tag.empty() && tag.front() == '!') continue;  // a comment
-    if (!tag.empty() && std::string_view{"#^/&"}.find(tag.front()) != std::string_view::npos) {
-      tag = trim(tag.substr(1));
-    }
-    const auto name = tag.substr(0, tag.find('.'));
-    if (name.empty()) return "empty {{ }} tag in " + whole;
+  for (const auto variable : *variables) {
+    const auto name = variable.substr(0, variable.find('.'));
+    if (name.empty()) return "empty {{ }} tag in " + quoted(text);
     names.emplace_back(name);
   }
   return names;

@@ -10,8 +10,6 @@ class category_impl final : public boost::system::error_category {
   [[nodiscard]] const char* name() const noexcept override { return "lease"; }
   [[nodiscard]] std::string message(int value) const override {
     switch (static_cast<errc>(value)) {
-      case errc::no_token:
-        return "no Vault token to fetch dynamic secrets with";
       case errc::stopped:
         return "lease store stopped";
     }

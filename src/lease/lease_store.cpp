@@ -1,5 +1,7 @@
 #include <sidecar/lease/lease_store.hpp>
 
+#include <sidecar/auth/errc.hpp>
+#include <sidecar/core/cancellation.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/lease/dynamic_secret.hpp>
 #include <sidecar/lease/errc.hpp>
@@ -39,12 +41,6 @@ dynamic_answer error_answer(unsigned status, const std::string& message) {
           .content_type = "application/json",
           .body = std::make_shared<const core::secret_string>(body.dump()),
           .cache = cache_state::miss};
-}
-
-// Read through `co_await net::this_coro::cancellation_state`, which never throws, so a
-// cancelled caller gets an error value rather than an exception.
-bool is_cancelled(const net::cancellation_state& state) noexcept {
-  return state.cancelled() != net::cancellation_type::none;
 }
 
 }  // namespace
@@ -337,7 +333,7 @@ void lease_store::make_current(path_entry& entry, fetch_outcome& outcome) {
 net::awaitable<lease_store::fetch_outcome> lease_store::fetch(path_entry& entry) {
   const auto* token = tokens_.current_token();
   if (token == nullptr) {
-    const error_code error = errc::no_token;
+    const error_code error = auth::errc::no_token;
     co_return fetch_outcome{.lease = {}, .refusal = {}, .error = error, .reason = error.message()};
   }
   vault::request request{.method = http::verb::get,
@@ -374,7 +370,7 @@ net::awaitable<bool> lease_store::renew(path_entry& entry) {
   const auto* token = tokens_.current_token();
   std::string reason;
   if (token == nullptr) {
-    reason = error_code{errc::no_token}.message();
+    reason = error_code{auth::errc::no_token}.message();
   } else {
     const long long increment = lease.secret.lease_duration();
     const nlohmann::json body = {{"lease_id", lease.secret.lease_id()}, {"increment", increment}};
@@ -512,7 +508,7 @@ net::awaitable<void> lease_store::revoke(std::vector<std::string> lease_ids) {
     const auto* token = tokens_.current_token();
     if (token == nullptr) {
       log_->warn("cannot revoke {} leases at shutdown: {}", lease_ids.size(),
-                 error_code{errc::no_token}.message());
+                 error_code{auth::errc::no_token}.message());
       co_return;
     }
     const nlohmann::json body = {{"lease_id", lease_id}};

@@ -1,7 +1,8 @@
 #include <sidecar/proxy/forwarding_handler.hpp>
 
-#include <sidecar/cache/errc.hpp>
+#include <sidecar/auth/errc.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/core/text.hpp>
 #include <sidecar/lease/errc.hpp>
 #include <sidecar/proxy/cache_clear.hpp>
 #include <sidecar/proxy/error_response.hpp>
@@ -41,7 +42,7 @@ string_response failure_response(const error_code& ec) {
   if (ec == vault::errc::timeout) {
     return error_response(504, "Vault did not answer within vault.request_timeout");
   }
-  if (ec == cache::errc::no_token || ec == lease::errc::no_token) {
+  if (ec == auth::errc::no_token) {
     return error_response(503,
                           "vault-sidecar holds no valid Vault token and has nothing cached "
                           "for this path");
@@ -88,9 +89,7 @@ string_response token_self(const string_request& request, const route_decision& 
 
 // The Vault path of a routed request without the /v1/ prefix ("kv-demo/data/x").
 std::string_view vault_path(const route_decision& decision) {
-  std::string_view path = decision.target.path;
-  if (path.starts_with("/v1/")) path.remove_prefix(4);
-  return path;
+  return core::without_api_prefix(decision.target.path);
 }
 
 }  // namespace
@@ -248,7 +247,7 @@ net::awaitable<string_response> forwarding_handler::forward(const string_request
   if (decision.list) upstream.method = http::verb::get;
   if (with_token) {
     upstream.token = parts_.tokens.current_token();
-    if (upstream.token == nullptr) co_return failure_response(cache::errc::no_token);
+    if (upstream.token == nullptr) co_return failure_response(auth::errc::no_token);
   }
   for (const auto name : forwarded_headers) {
     if (const auto it = request.find(name); it != request.end()) {

@@ -1,4 +1,6 @@
 #include <sidecar/proxy/query_filter.hpp>
+
+#include <sidecar/core/text.hpp>
 #include <sidecar/proxy/target.hpp>
 
 #include <algorithm>
@@ -40,7 +42,7 @@ std::optional<bool> parse_go_bool(std::string_view text) noexcept {
 // The KV v2 verb of a path: the first segment after the mount's first one that is "data" or
 // "subkeys" (a mount may span several segments), or empty.
 std::string_view kv2_read_verb(std::string_view path) noexcept {
-  if (path.starts_with("/v1/")) path.remove_prefix(4);
+  path = core::without_api_prefix(path);
   const auto first_end = path.find('/');
   if (first_end == std::string_view::npos) return {};
   path.remove_prefix(first_end + 1);

@@ -1,5 +1,7 @@
 #include <sidecar/supervisor/render.hpp>
 
+#include <sidecar/core/mustache_tags.hpp>
+
 #include <kainjow/mustache.hpp>
 
 #include <fmt/format.h>
@@ -13,48 +15,34 @@ namespace {
 using mustache_data = kainjow::mustache::data;
 constexpr auto npos = std::string_view::npos;
 
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view blanks = " \t\n\r\f\v";  // std::isspace, as kainjow trims
-  const auto first = text.find_first_not_of(blanks);
-  if (first == npos) return {};
-  return text.substr(first, text.find_last_not_of(blanks) - first + 1);
-}
-
 render_error problem(std::string_view subject, std::string secret, std::string key,
                      std::string reason) {
   return {std::string{subject}, std::move(secret), std::move(key), std::move(reason)};
 }
 
-/// The names of the variable tags in `text`, read as kainjow's parser reads them with the
-/// default delimiters (which stay the default: `{{=...=}}` is refused). Comments are skipped.
-rendered<std::vector<std::string>> variable_names(std::string_view text, std::string_view subject) {
-  std::vector<std::string> names;
-  for (auto at = text.find("{{"); at != npos; at = text.find("{{", at)) {
-    const bool triple = at + 2 < text.size() && text[at + 2] == '{';
-    const std::string_view end = triple ? "}}}" : "}}";
-    const auto start = at + (triple ? 3 : 2);
-    const auto close = text.find(end, start);
-    if (close == npos) {
-      return problem(subject, {}, {}, fmt::format("unclosed tag at offset {}", at));
-    }
-    auto name = trim(text.substr(start, close - start));
-    const auto tag = text.substr(at, close + end.size() - at);
-    at = close + end.size();
-    if (!triple && !name.empty()) {
-      if (name.front() == '!') continue;
-      if (name.front() == '&') {
-        name = trim(name.substr(1));
-      } else if (std::string_view{"#^/>="}.find(name.front()) != npos) {
-        return problem(subject, {}, {},
-                       fmt::format("{} is not supported: only {{{{secret.key}}}} tags and "
-                                   "{{{{! comments}}}} (no sections, partials or delimiters)",
-                                   tag));
-      }
-    }
-    if (name.empty()) return problem(subject, {}, {}, fmt::format("empty tag {}", tag));
-    names.emplace_back(name);
+/// Why the tags of `text` cannot be read, as the operator should see it.
+std::string tag_problem_text(const core::mustache_tag_problem& found) {
+  using kind = core::mustache_tag_problem::kind;
+  switch (found.what) {
+    case kind::unclosed:
+      return fmt::format("unclosed tag at offset {}", found.offset);
+    case kind::empty:
+      return fmt::format("empty tag {}", found.tag);
+    case kind::unsupported:
+      return fmt::format(
+          "{} is not supported: only {{{{secret.key}}}} tags and "
+          "{{{{! comments}}}} (no sections, partials or delimiters)",
+          found.tag);
   }
-  return names;
+  return "unreadable tag";
+}
+
+/// The names of the variable tags in `text` (core::mustache_variables, which config validation
+/// reads [env] values with too).
+rendered<std::vector<std::string>> variable_names(std::string_view text, std::string_view subject) {
+  const auto names = core::mustache_variables(text);
+  if (!names) return problem(subject, {}, {}, tag_problem_text(names.error()));
+  return std::vector<std::string>(names->begin(), names->end());
 }
 
 std::vector<std::string> split_name(std::string_view name) {

@@ -2,17 +2,9 @@
 
 #include <sidecar/core/json_depth.hpp>
 #include <sidecar/core/secret_string.hpp>
+#include <sidecar/core/text.hpp>
 
 namespace sidecar::supervisor {
-namespace {
-
-std::string_view without_prefix(std::string_view path) {
-  if (path.starts_with("/v1/")) return path.substr(4);
-  if (path.starts_with('/')) return path.substr(1);
-  return path;
-}
-
-}  // namespace
 
 secret_set::~secret_set() {
   for (auto& [name, data] : maps_) cleanse_json(data);
@@ -65,10 +57,10 @@ std::optional<nlohmann::json> secret_map_of(std::string_view body) {
 
 std::vector<std::string> secret_names_for(
     const std::vector<std::pair<std::string, std::string>>& secrets, std::string_view vault_path) {
-  const auto wanted = without_prefix(vault_path);
+  const auto wanted = core::without_api_prefix_or_slash(vault_path);
   std::vector<std::string> names;
   for (const auto& [name, path] : secrets) {
-    if (without_prefix(path) == wanted) names.push_back(name);
+    if (core::without_api_prefix_or_slash(path) == wanted) names.push_back(name);
   }
   return names;
 }

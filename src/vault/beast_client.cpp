@@ -1,3 +1,4 @@
+#include <sidecar/core/cancellation.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/version.hpp>
 #include <sidecar/vault/address.hpp>
@@ -57,10 +58,6 @@ connection_target target_for(upstream_address address, const config::vault_confi
 std::string describe(const result<response>& answer) {
   if (answer) return "status " + std::to_string(answer->status);
   return answer.error().message();
-}
-
-bool cancelled(const net::cancellation_state& state) noexcept {
-  return state.cancelled() != net::cancellation_type::none;
 }
 
 // The sidecar's own 429, in Vault's {"errors":[...]} shape, for a request it did not send.
@@ -185,7 +182,7 @@ net::awaitable<result<std::optional<response>>> beast_client::async_admit(reques
                                     seconds_until(now, *paused));
         steady_timer timer{executor_, *paused - now};
         std::ignore = co_await timer.async_wait();
-        if (cancelled(co_await net::this_coro::cancellation_state)) {
+        if (is_cancelled(co_await net::this_coro::cancellation_state)) {
           co_return make_error_code(net::error::operation_aborted);
         }
       }
@@ -230,7 +227,7 @@ net::awaitable<result<std::optional<response>>> beast_client::async_take_budget(
       steady_timer timer{executor_, std::min(admitted.wait, deadline - now)};
       std::ignore = co_await timer.async_wait();
     }
-    if (cancelled(co_await net::this_coro::cancellation_state)) {
+    if (is_cancelled(co_await net::this_coro::cancellation_state)) {
       co_return make_error_code(net::error::operation_aborted);
     }
   }

@@ -1,5 +1,7 @@
 #include <sidecar/vault/retry_after.hpp>
 
+#include <sidecar/core/text.hpp>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -9,12 +11,6 @@ namespace sidecar::vault {
 namespace {
 
 using namespace std::chrono;
-
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 bool all_digits(std::string_view text) noexcept {
   return !text.empty() &&
@@ -65,7 +61,7 @@ std::optional<sys_seconds> parse_imf_fixdate(std::string_view text) noexcept {
 
 std::optional<core::duration> parse_retry_after(std::string_view value,
                                                 core::wall_time now) noexcept {
-  value = trim(value);
+  value = core::trim_blanks(value);
   if (all_digits(value)) {
     // More digits than any sane delay: capped without overflowing.
     if (value.size() > 9) return retry_after_cap;

@@ -8,7 +8,8 @@ namespace sidecar::auth {
 
 /// Why the sidecar has no usable token. Each maps to one way the process reacts (DESIGN.md exit
 /// codes): the credential errors are start-up failures, login_refused exits 77,
-/// vault_unavailable 69, token_lost 75.
+/// vault_unavailable 69, token_lost 75. no_token is what the readers of the token (cache, lease
+/// store, proxy) report instead of asking Vault; the proxy answers it with 503.
 enum class errc {
   role_id_missing = 1,     ///< no auth.role_id_file and no $VAULT_ROLE_ID
   secret_id_missing,       ///< no auth.secret_id_file, $VAULT_SECRET_ID or systemd credential
@@ -18,6 +19,7 @@ enum class errc {
   login_refused,           ///< Vault answered the login with 400/403/404: retrying cannot help
   vault_unavailable,       ///< Vault could not be reached for a login within login_timeout
   token_lost,              ///< renewal failed or the token expired, policy `exit`
+  no_token,                ///< no token to send right now, so Vault was not asked
 };
 
 [[nodiscard]] const boost::system::error_category& error_category() noexcept;

@@ -57,7 +57,7 @@ struct token_stats {
 /// is replaced by a new login at renew_at of its last TTL, and a refused or expired one at once.
 ///
 /// Thread affinity: io thread only (token(), stats() included). Cancellation: async_login() and
-/// run() stop at their next wait and complete with net::error::operation_aborted.
+/// async_run() stop at their next wait and complete with net::error::operation_aborted.
 /// Deadlines: each request is bounded by the vault::client's request_timeout, so a last login
 /// attempt may end up to one request_timeout after login_timeout. Decisions read the injected
 /// clock; waits are real steady timers.
@@ -82,7 +82,7 @@ class token_manager final : public vault::token_source {
   /// when the token is lost under policy `exit`, with success once it degraded under
   /// `serve_cached` (nothing left to do: no request is ever sent again), and with
   /// operation_aborted when cancelled.
-  net::awaitable<result<void>> run();
+  net::awaitable<result<void>> async_run();
 
   /// The token for X-Vault-Token; empty before login. Stable: renewals keep the same token.
   [[nodiscard]] const core::secret_string& token() const noexcept { return token_; }
@@ -93,7 +93,7 @@ class token_manager final : public vault::token_source {
   [[nodiscard]] const core::secret_string* current_token() const noexcept override {
     return status_ == token_status::ok ? &token_ : nullptr;
   }
-  /// Brings the renewal forward to now: run() renews at its next check (within
+  /// Brings the renewal forward to now: async_run() renews at its next check (within
   /// check_interval), and a refused renewal applies on_renew_failure. Never logs in again.
   void report_invalid_token() noexcept override;
   /// Called after each new login of auth.relogin = on_expiry (never for the first login).

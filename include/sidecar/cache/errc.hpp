@@ -6,10 +6,10 @@
 
 namespace sidecar::cache {
 
-/// Why the cache could not answer a read. Vault's own failures come back as vault::errc.
+/// Why the cache could not answer a read. Vault's own failures come back as vault::errc; no
+/// usable token and nothing servable held is auth::errc::no_token.
 enum class errc {
-  no_token = 1,   ///< no usable token and nothing servable held: Vault was not asked
-  fetch_aborted,  ///< the shared upstream fetch ended without an answer (an exception)
+  fetch_aborted = 1,  ///< the shared upstream fetch ended without an answer (an exception)
 };
 
 [[nodiscard]] const boost::system::error_category& error_category() noexcept;

@@ -28,8 +28,8 @@ namespace sidecar::cache {
 
 /// Read-through memory cache of KV secrets (DESIGN.md [cache]). An answer is fresh for `ttl`
 /// after Vault sent it; every `refresh_interval`, at a phase of its own drawn when it was first
-/// stored, an entry read since its last refresh is re-read by run_refresh(), so hot paths never
-/// go cold, a change in Vault reaches callers within one interval, and a fleet of sidecars
+/// stored, an entry read since its last refresh is re-read by async_run_refresh(), so hot paths
+/// never go cold, a change in Vault reaches callers within one interval, and a fleet of sidecars
 /// started together does not refresh in step; entries nobody read for `ttl` are dropped. Concurrent
 /// misses and refreshes of one key share a single upstream request. When Vault fails (transport
 /// error, or a status vault::is_failing_status() names: 412, 429, 5xx but 501 — the sidecar's own
@@ -43,8 +43,8 @@ namespace sidecar::cache {
 /// Thread affinity: io thread only (no locks). Lifetime: an upstream read runs as its own
 /// coroutine on the caller's executor and refers to the cache, so the cache must outlive the
 /// io_context's run. Cancellation: a cancelled caller stops waiting (operation_aborted) while
-/// the shared read goes on for the others and is still stored; run_refresh() ends when
-/// cancelled. Errors: vault::errc from the transport, cache::errc::no_token; Vault's own error
+/// the shared read goes on for the others and is still stored; async_run_refresh() ends when
+/// cancelled. Errors: vault::errc from the transport, auth::errc::no_token; Vault's own error
 /// answers are answers, not errors.
 class kv_cache final {
  public:
@@ -80,20 +80,20 @@ class kv_cache final {
   /// Vault Proxy's cache-clear `request_path`: every key starting with `prefix` ("/v1/" optional).
   void clear_prefix(std::string_view prefix);
 
-  /// The background loop: one refresh_once() every refresh_tick() until cancelled.
-  net::awaitable<void> run_refresh();
+  /// The background loop: one async_refresh_once() every refresh_tick() until cancelled.
+  net::awaitable<void> async_run_refresh();
   /// One background pass: drops entries unread for `ttl`; of the entries whose refresh point
   /// has come (first_refresh_at(), then every `refresh_interval`), re-reads the ones read since
   /// their last refresh (a few at a time), and skips Vault while there is no token.
-  net::awaitable<void> refresh_once();
+  net::awaitable<void> async_refresh_once();
 
   void on_change(change_handler handler);
 
   /// A reloaded [cache] section (SIGHUP), applied at once: freshness and stale serving are
   /// judged by the new ttl and max_stale from the next read on, a smaller max_entries evicts
   /// the least recently read entries down to the bound now, and a new refresh_interval wakes
-  /// a waiting run_refresh() and gives every entry a new phase within the new interval. On the
-  /// cache's executor.
+  /// a waiting async_run_refresh() and gives every entry a new phase within the new interval. On
+  /// the cache's executor.
   void apply(const config::cache_config& config);
 
   [[nodiscard]] cache_snapshot snapshot() const;
@@ -154,7 +154,7 @@ class kv_cache final {
   const core::clock& clock_;
   config::cache_config config_;
   core::uniform_source random_;
-  steady_timer* refresh_wait_ = nullptr;  ///< run_refresh()'s timer while it waits, for apply()
+  steady_timer* refresh_wait_ = nullptr;  ///< async_run_refresh()'s timer, for apply()
   std::shared_ptr<spdlog::logger> log_;
   slot_map entries_;
   lru_list lru_;

@@ -71,9 +71,10 @@ using parsed = boost::system::result<T, std::string>;
 /// nothing when it is.
 [[nodiscard]] std::optional<std::string> check_vault_address(std::string_view text);
 
-/// The secret names a template refers to: `name` in `{{name.key}}` (also `{{{...}}}`,
-/// `{{& ...}}`, `{{#...}}`, `{{^...}}`, `{{/...}}`); `{{! comments}}` are skipped. An
-/// unterminated or empty tag is an error.
+/// The secret names a template refers to: `name` in `{{name.key}}` (also `{{{...}}}` and
+/// `{{& ...}}`); `{{! comments}}` are skipped. Tags are read by core::mustache_variables, as the
+/// renderer reads them: an unterminated or empty tag, a section, partial or delimiter change is
+/// an error.
 [[nodiscard]] parsed<std::vector<std::string>> template_references(std::string_view text);
 
 }  // namespace sidecar::config

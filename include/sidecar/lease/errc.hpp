@@ -7,10 +7,10 @@
 namespace sidecar::lease {
 
 /// Why the lease store could not produce an answer of its own. Vault's error statuses are not
-/// here: they are passed through as answers; transport failures come as vault::errc.
+/// here: they are passed through as answers; transport failures come as vault::errc, and no
+/// token to ask Vault with as auth::errc::no_token.
 enum class errc {
-  no_token = 1,  ///< the sidecar holds no Vault token, so Vault was not asked
-  stopped,       ///< the store was stopped while the caller waited
+  stopped = 1,  ///< the store was stopped while the caller waited
 };
 
 [[nodiscard]] const boost::system::error_category& error_category() noexcept;

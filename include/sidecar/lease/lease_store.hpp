@@ -87,7 +87,8 @@ using change_handler = std::function<void(const std::string& path, const nlohman
 /// failing (vault::is_failing_status: 412, 429, 5xx but 501, the sidecar's own 429 during a
 /// Retry-After pause included) a held lease is served as long as it lives, like when Vault is
 /// unreachable. async_get() fails
-/// only with a transport error (vault::errc) or lease::errc when nothing was held for the path.
+/// only with a transport error (vault::errc), auth::errc::no_token or lease::errc::stopped when
+/// nothing was held for the path.
 /// Failed rotations are retried with jittered backoff, never waiting past the lease's expiry;
 /// once the lease has run out, requests get 503 until a retry succeeds. After a new login
 /// (token_source::on_token_replaced) every held lease is fetched anew at once: Vault revokes

@@ -90,7 +90,7 @@ result<vault::response> healthy_vault(const recorded_request& request, std::size
 
 net::awaitable<result<void>> login_then_run(auth::token_manager& manager) {
   if (auto login = co_await manager.async_login(); !login) co_return login;
-  co_return co_await manager.run();
+  co_return co_await manager.async_run();
 }
 
 // One token_manager on a real io_context with the real clock and a scripted Vault.
@@ -362,7 +362,7 @@ TEST_CASE("token_manager: a reported invalid token is renewed at the next check,
   h.run([](auth::token_manager& manager) -> net::awaitable<result<void>> {
     if (auto login = co_await manager.async_login(); !login) co_return login;
     manager.report_invalid_token();  // a read was refused: revoked server-side
-    co_return co_await manager.run();
+    co_return co_await manager.async_run();
   }(h.manager));
   REQUIRE(h.outcome.has_value());
   REQUIRE_FALSE(h.outcome->has_value());
@@ -497,7 +497,7 @@ TEST_CASE("token_manager: the trace log shows the schedule without secrets", "[a
 TEST_CASE("token_manager: a cancellation while it is not waiting ends run at the next step",
           "[auth]") {
   // The hostile moment: the signal fires while the coroutine runs (here inside the renewal),
-  // so no wait is pending to be cancelled. run() must still end, with a value, not a throw.
+  // so no wait is pending to be cancelled. async_run() must still end, with a value, not a throw.
   net::cancellation_signal* cancel = nullptr;
   harness h{[&](const recorded_request& request, std::size_t) -> result<vault::response> {
     if (request.target == login_target) return login_answer(token, accessor, 1, true);
@@ -789,7 +789,7 @@ TEST_CASE("token_manager: kubernetes logs in again once after Vault refuses the 
   h.manager.report_invalid_token();  // a 403 "invalid token" seen by the proxy
   h.outcome.reset();
   h.io.restart();
-  h.run(h.manager.run(), 1s);
+  h.run(h.manager.async_run(), 1s);
   REQUIRE(h.outcome.has_value());
   CHECK(h.outcome->error() == net::error::operation_aborted);
   CHECK(h.renewals().size() == 1);

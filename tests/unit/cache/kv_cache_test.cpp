@@ -1,3 +1,4 @@
+#include <sidecar/auth/errc.hpp>
 #include <sidecar/cache/errc.hpp>
 #include <sidecar/cache/kv_cache.hpp>
 
@@ -73,7 +74,7 @@ struct fixture {
   result<cached_answer> get(std::string target) {
     return run(io, cache.async_get(std::move(target)));
   }
-  void refresh() { run(io, cache.refresh_once()); }
+  void refresh() { run(io, cache.async_refresh_once()); }
   // Where each new entry's first refresh falls in its first interval: the front of `phases`,
   // else at once (0), so a pass right after a read refreshes it.
   double phase() {
@@ -105,7 +106,7 @@ struct refreshing_fixture {
     vault.answer("/v1/kv1/app", 200, kv1_body(R"({"api_key":"new"})"));
   }
   void start_loop() {
-    net::co_spawn(io, cache.run_refresh(),
+    net::co_spawn(io, cache.async_run_refresh(),
                   net::bind_cancellation_slot(stop.slot(),
                                               [this](std::exception_ptr) { loop_ended = true; }));
     io.restart();
@@ -603,7 +604,7 @@ TEST_CASE("kv_cache: without a token Vault is not asked", "[cache]") {
   CHECK(f.get("kv/data/x")->state == cache_state::hit);  // fresh entries still served
   const auto cold = f.get("kv/data/other");
   REQUIRE(cold.has_error());
-  CHECK(cold.error() == errc::no_token);
+  CHECK(cold.error() == auth::errc::no_token);
 
   f.clock.advance(10s);
   const auto stale = f.get("kv/data/x");
@@ -611,7 +612,7 @@ TEST_CASE("kv_cache: without a token Vault is not asked", "[cache]") {
   CHECK(stale->state == cache_state::stale);
   f.refresh();
   f.clock.advance(30s);
-  CHECK(f.get("kv/data/x").error() == errc::no_token);
+  CHECK(f.get("kv/data/x").error() == auth::errc::no_token);
   CHECK(f.vault.total_requests() == 1);
 }
 
@@ -665,7 +666,7 @@ TEST_CASE("kv_cache: a read joins a refresh already in flight", "[cache]") {
   f.vault.delay(20ms);
 
   std::optional<result<cached_answer>> read;
-  net::co_spawn(f.io, f.cache.refresh_once(), net::detached);
+  net::co_spawn(f.io, f.cache.async_refresh_once(), net::detached);
   net::co_spawn(f.io, f.cache.async_get("kv/data/x"),
                 [&](std::exception_ptr, result<cached_answer> answer) { read = answer; });
   f.io.restart();

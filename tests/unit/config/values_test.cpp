@@ -228,11 +228,21 @@ TEST_CASE("template_references: secret names in mustache tags", "[config]") {
   using list = std::vector<std::string>;
   CHECK(*config::template_references("{{db.username}}") == list{"db"});
   CHECK(*config::template_references("user={{ db.username }}:{{{app.pw}}}") == list{"db", "app"});
-  CHECK(*config::template_references("{{#app}}{{& app.x}}{{/app}}{{^db}}{{/db}}") ==
-        list{"app", "app", "app", "db", "db"});
+  CHECK(*config::template_references("{{& app.x}}{{!c}}{{\tdb.y }}") == list{"app", "db"});
   CHECK(*config::template_references("{{! a comment }}plain") == list{});
   CHECK(*config::template_references("no tags at all") == list{});
   CHECK_FALSE(config::template_references("{{db.username").has_value());
   CHECK_FALSE(config::template_references("{{ }}").has_value());
   CHECK_FALSE(config::template_references("{{.key}}").has_value());
+}
+
+TEST_CASE("template_references: what the renderer refuses is refused", "[config]") {
+  CHECK(config::template_references("{{#app}}{{/app}}").error() ==
+        "{{#app}} is not supported in \"{{#app}}{{/app}}\": only {{secret.key}} tags and "
+        "{{! comments}}");
+  CHECK_FALSE(config::template_references("{{^db}}{{/db}}").has_value());
+  CHECK_FALSE(config::template_references("{{> other}}").has_value());
+  CHECK_FALSE(config::template_references("{{=<% %>=}}").has_value());
+  CHECK(config::template_references("{{{app.pw}}").error() == "unterminated {{ in \"{{{app.pw}}\"");
+  CHECK_FALSE(config::template_references("{{{ }}}").has_value());
 }

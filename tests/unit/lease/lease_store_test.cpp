@@ -1,3 +1,4 @@
+#include <sidecar/auth/errc.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/lease/errc.hpp>
 #include <sidecar/lease/lease_store.hpp>
@@ -506,7 +507,7 @@ TEST_CASE("lease_store: without a token Vault is not asked", "[lease]") {
   h.run([](harness& t) -> net::awaitable<void> {
     const auto answer = co_await t.store->async_get("/v1/database/creds/app");
     REQUIRE(answer.has_error());
-    CHECK(answer.error() == lease::errc::no_token);
+    CHECK(answer.error() == auth::errc::no_token);
     t.store->stop();
   });
   CHECK(h.vault.requests().empty());

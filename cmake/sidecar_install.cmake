@@ -7,7 +7,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 # metrics: the vault module counts its requests there.
-set(sidecar_installed_modules client lease cache auth vault metrics config core)
+set(sidecar_installed_modules client engine lease cache auth vault metrics config core)
 set(sidecar_installed_targets)
 foreach(module IN LISTS sidecar_installed_modules)
   # vault_sidecar::client, vault_sidecar::core, ... rather than vault_sidecar::sidecar_client.

@@ -3,7 +3,6 @@
 #include <sidecar/auth/token_manager.hpp>
 #include <sidecar/config/config.hpp>
 #include <sidecar/core/asio.hpp>
-#include <sidecar/core/background_tasks.hpp>
 #include <sidecar/core/clock.hpp>
 
 #include <boost/system/result.hpp>
@@ -19,16 +18,9 @@
 #include <utility>
 #include <vector>
 
-namespace sidecar::vault {
-class beast_client;
+namespace sidecar::engine {
+class engine;
 }
-namespace sidecar::cache {
-class kv_cache;
-}
-namespace sidecar::lease {
-class lease_store;
-struct lease_stats;
-}  // namespace sidecar::lease
 
 namespace sidecar {
 
@@ -146,8 +138,7 @@ class client {
   net::awaitable<client_result<void>> start_on_engine();
   net::awaitable<client_result<nlohmann::json>> kv_on_engine(std::string path);
   net::awaitable<client_result<dynamic_creds>> dynamic_on_engine(std::string path);
-  net::awaitable<void> keep_subscriptions();
-  net::awaitable<void> keep_token();
+  void token_ended(const result<void>& outcome);
   void notify(bool dynamic, const std::string& path, const nlohmann::json& data);
   void stop_on_engine();
   void run_thread();
@@ -157,16 +148,11 @@ class client {
 
   config::config config_;
   std::unique_ptr<net::io_context> own_io_;  ///< own-thread mode only
-  net::strand<net::any_io_executor> engine_;
+  net::strand<net::any_io_executor> strand_;
   core::system_clock clock_;
-  std::unique_ptr<vault::beast_client> upstream_;
-  std::unique_ptr<auth::token_manager> tokens_;
-  std::unique_ptr<cache::kv_cache> cache_;
-  std::unique_ptr<lease::lease_stats> lease_stats_;
-  std::unique_ptr<lease::lease_store> leases_;
-  std::vector<subscription> subscriptions_;
-  core::background_tasks background_;  ///< renewal, refresh and subscription loops
-  std::unique_ptr<steady_timer> wake_subscriptions_;
+  /// Connection, token manager, cache, lease store and their loops; built by the first start.
+  std::unique_ptr<engine::engine> engine_;
+  std::vector<subscription> subscriptions_;  ///< each also kept warm by engine_ once started
   bool started_ = false;
   bool stopped_ = false;
   std::thread thread_;

@@ -68,39 +68,31 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
     : config_{cfg},
       live_{cfg},
       io_{std::max(1, cfg.listener.threads)},
-      engine_{net::make_strand(io_)},
+      strand_{net::make_strand(io_)},
       signals_{io_, SIGTERM, SIGINT, SIGHUP},
-      background_{engine_, log()} {
+      background_{strand_, log()} {
   if (pattern_three(config_)) {
     signals_.add(SIGUSR1);
     signals_.add(SIGUSR2);
   }
+  auto credentials = read_credentials(config_.auth);
   try {
-    vault_connection_ = std::make_unique<vault::beast_client>(engine_, config_.vault, clock_,
-                                                              core::make_random_source());
+    engine_ = std::make_unique<engine::engine>(strand_, config_, clock_, std::move(credentials),
+                                               &registry_);
   } catch (const std::invalid_argument& e) {
     throw startup_error{exit_code::bad_config, std::string{"[vault] "} + e.what()};
   }
-  upstream_ = std::make_unique<vault::metered_client>(*vault_connection_, registry_);
-  tokens_ = std::make_unique<auth::token_manager>(*upstream_, clock_, config_.auth,
-                                                  read_credentials(config_.auth));
-  // A Retry-After pause holds the token's renewal back only while the token can afford it.
-  vault_connection_->set_token_expiry(
-      [this] { return tokens_->stats().expires.value_or(core::time_point::max()); });
-  cache_ = std::make_unique<cache::kv_cache>(*upstream_, *tokens_, clock_, config_.cache);
-  leases_ = std::make_unique<lease::lease_store>(engine_, *upstream_, *tokens_, clock_,
-                                                 config_.database, lease_stats_);
   handler_ = std::make_unique<proxy::forwarding_handler>(
-      engine_, config_.listener.threads > 1,
-      proxy::engine_parts{.upstream = *upstream_,
-                          .tokens = *tokens_,
-                          .cache = *cache_,
-                          .leases = *leases_,
-                          .lease_stats = lease_stats_,
+      strand_, config_.listener.threads > 1,
+      proxy::engine_parts{.upstream = engine_->upstream(),
+                          .tokens = engine_->tokens(),
+                          .cache = engine_->cache(),
+                          .leases = engine_->leases(),
+                          .lease_stats = engine_->lease_stats(),
                           .registry = registry_,
                           .clock = clock_,
-                          .gate = &vault_connection_->gate()},
-      [this] { net::post(engine_, [this] { request_stop(exit_code::ok); }); });
+                          .gate = &engine_->connection().gate()},
+      [this] { net::post(strand_, [this] { request_stop(exit_code::ok); }); });
   auto audit = proxy::audit_log::open(config_.audit, registry_);
   if (!audit) {
     throw startup_error{exit_code::bad_config, "[audit] cannot open " + config_.audit.destination +
@@ -113,13 +105,11 @@ sidecar_daemon::sidecar_daemon(const config::config& cfg)
       registry_, config_.clients, audit_.get());
   handler_->set_client_counts([this] { return server_->client_counts(); });
   if (pattern_three(config_)) {
-    supervisor_ = std::make_unique<supervisor::supervisor>(engine_, config_);
-    cache_->on_change([this](const std::string& key, const nlohmann::json& data) {
-      supervisor_->path_changed(key, data);
-    });
-    leases_->on_change([this](const std::string& path, const nlohmann::json& data) {
-      supervisor_->path_changed(path, data);
-    });
+    supervisor_ = std::make_unique<supervisor::supervisor>(strand_, config_);
+    engine_->on_change(
+        [this](bool /*dynamic*/, const std::string& path, const nlohmann::json& data) {
+          supervisor_->path_changed(path, data);
+        });
   }
 }
 
@@ -129,7 +119,7 @@ int sidecar_daemon::run() {
   log()->info("vault-sidecar {} starting with {} (Vault at {})", core::version, config_.file,
               config_.vault.address);
   wait_for_signal();
-  net::co_spawn(engine_, start(), [this](const std::exception_ptr& failure) {
+  net::co_spawn(strand_, start(), [this](const std::exception_ptr& failure) {
     if (!failure) return;
     try {
       std::rethrow_exception(failure);
@@ -165,27 +155,29 @@ net::awaitable<void> sidecar_daemon::start() {
     log()->info("listening on unix socket {}", config_.listener.unix_socket);
   }
 
-  if (auto login = co_await tokens_->async_login(); !login) {
-    const auto& token = tokens_->stats();
+  if (auto login = co_await engine_->tokens().async_login(); !login) {
+    const auto& token = engine_->tokens().stats();
     log()->error("login failed: {} ({})", login.error().message(), token.last_error);
     request_stop(login_exit_code(login.error()));
     co_return;
   }
-  background_.spawn("token renewal", keep_token());
-  background_.spawn("cache refresh", cache_->async_run_refresh());
+  engine_->run_background([this](const result<void>& outcome) { token_ended(outcome); });
 
   co_await prefetch_secrets();
   if (supervisor_) {
     co_await hand_secrets_to_supervisor();
-    background_.spawn("secrets refresh", keep_secrets_warm());
+    // The cache keeps refreshing them for the supervisor even when no local client reads them.
+    for (const auto& [name, path] : config_.secrets) {
+      if (!lease::is_dynamic_path(path)) engine_->keep_warm(path);
+    }
     // Not a cancellable background task: at shutdown the supervisor stops the app gracefully
     // (restart_stop_signal, then SIGKILL after restart_grace) and supervise() then returns.
-    net::co_spawn(engine_, supervise(), [](const std::exception_ptr& e) {
+    net::co_spawn(strand_, supervise(), [](const std::exception_ptr& e) {
       if (e) log()->error("supervisor failed");
     });
   }
   handler_->mark_started();
-  const auto status = token_status_line(tokens_->stats());
+  const auto status = token_status_line(engine_->tokens().stats());
   notifier_.ready(status);
   log()->info("ready: {}", status);
   if (notifier_.watchdog_interval()) background_.spawn("watchdog", watchdog());
@@ -198,7 +190,7 @@ net::awaitable<void> sidecar_daemon::prefetch_secrets() {
       dynamic.push_back(path);
       continue;
     }
-    auto warmed = co_await cache_->async_get("/v1/" + path);
+    auto warmed = co_await engine_->cache().async_get("/v1/" + path);
     if (!warmed) {
       log()->error("[secrets] {}: cannot read {}: {}", name, path, warmed.error().message());
     } else if (warmed->status() != 200) {
@@ -206,7 +198,7 @@ net::awaitable<void> sidecar_daemon::prefetch_secrets() {
     }
   }
   if (dynamic.empty()) co_return;
-  for (const auto& failure : co_await leases_->async_prefetch(std::move(dynamic))) {
+  for (const auto& failure : co_await engine_->leases().async_prefetch(std::move(dynamic))) {
     log()->error("[secrets] cannot obtain {}: {}", failure.path, failure.reason);
   }
 }
@@ -216,14 +208,14 @@ net::awaitable<void> sidecar_daemon::hand_secrets_to_supervisor() {
   // it holds, so giving each once more here only fills what a subscription did not.
   for (const auto& [name, path] : config_.secrets) {
     if (lease::is_dynamic_path(path)) {
-      auto creds = co_await leases_->async_get(path);
+      auto creds = co_await engine_->leases().async_get(path);
       if (!creds || creds->status != 200) continue;
       if (auto data = supervisor::secret_map_of(creds->body->reveal())) {
         supervisor_->secret_changed(name, std::move(*data));
       }
       continue;
     }
-    auto kv = co_await cache_->async_get("/v1/" + path);
+    auto kv = co_await engine_->cache().async_get("/v1/" + path);
     if (!kv || kv->status() != 200) continue;
     if (auto data = kv->answer->data(); !data.is_null()) {
       supervisor_->secret_changed(name, std::move(data));
@@ -247,39 +239,27 @@ net::awaitable<void> sidecar_daemon::supervise() {
   request_stop(*outcome);
 }
 
-net::awaitable<void> sidecar_daemon::keep_secrets_warm() {
-  steady_timer timer{engine_};
-  for (;;) {
-    timer.expires_after(std::max<core::duration>(config_.cache.refresh_interval / 2, 1s));
-    if (auto [ec] = co_await timer.async_wait(); ec) co_return;
-    for (const auto& [name, path] : config_.secrets) {
-      if (!lease::is_dynamic_path(path)) (void)co_await cache_->async_get("/v1/" + path);
-    }
-  }
-}
-
-net::awaitable<void> sidecar_daemon::keep_token() {
-  const auto outcome = co_await tokens_->async_run();
+void sidecar_daemon::token_ended(const result<void>& outcome) {
   if (outcome) {
     // serve_cached: the token is gone and Vault is no longer called; cached answers go on.
     log()->warn("token lost: serving cached secrets only (auth.on_renew_failure = serve_cached)");
     notifier_.status("degraded: token lost, serving cached secrets");
-    co_return;
+    return;
   }
   if (outcome.error() == auth::errc::token_lost) {
     log()->error("token lost and auth.on_renew_failure = exit: stopping ({})",
-                 tokens_->stats().last_error);
+                 engine_->tokens().stats().last_error);
     request_stop(exit_code::token_lost);
   }
 }
 
 net::awaitable<void> sidecar_daemon::watchdog() {
-  steady_timer timer{engine_};
+  steady_timer timer{strand_};
   for (;;) {
     timer.expires_after(*notifier_.watchdog_interval());
     if (auto [ec] = co_await timer.async_wait(); ec) co_return;
     // Ping only while healthy: a sidecar that lost its token should be restarted by systemd.
-    const auto token = tokens_->stats();
+    const auto token = engine_->tokens().stats();
     if (token.status == auth::token_status::ok) {
       notifier_.watchdog();
       notifier_.status(token_status_line(token));
@@ -290,14 +270,14 @@ net::awaitable<void> sidecar_daemon::watchdog() {
 void sidecar_daemon::wait_for_signal() {
   signals_.async_wait([this](const error_code& ec, int number) {
     if (ec) return;
-    net::post(engine_, [this, number] {
+    net::post(strand_, [this, number] {
       if (supervisor_) {
         // Pattern 3: the app gets the signal; a stop signal ends supervision, and the app's
         // exit then stops the sidecar with the app's exit code.
         if (number == SIGTERM || number == SIGINT) {
           log()->info("signal {}: stopping the app", number == SIGTERM ? "SIGTERM" : "SIGINT");
           supervisor_->stop(number);
-          if (!tokens_ || tokens_->status() == auth::token_status::starting) {
+          if (!engine_ || engine_->tokens().status() == auth::token_status::starting) {
             request_stop(exit_code::ok);
           }
           return;
@@ -337,7 +317,7 @@ void sidecar_daemon::reload() {
     live_.log = reloaded->log;
   }
   if (plan.cache) {
-    cache_->apply(reloaded->cache);
+    engine_->cache().apply(reloaded->cache);
     live_.cache = reloaded->cache;
   }
   if (plan.request_policy) {
@@ -368,7 +348,7 @@ void sidecar_daemon::request_stop(int exit_code) {
   stop_watchdog_.arm(stop_budget(config_), [] {
     log()->warn("shutdown: work still pending after the grace period; stopping now");
   });
-  net::co_spawn(engine_, shut_down(), [](const std::exception_ptr& e) {
+  net::co_spawn(strand_, shut_down(), [](const std::exception_ptr& e) {
     if (e) log()->error("shutdown failed");
   });
 }
@@ -379,12 +359,13 @@ net::awaitable<void> sidecar_daemon::shut_down() {
   // The app may already have exited (that is often why we stop); only a running one is told.
   if (supervisor_ && supervisor_->child_pid()) supervisor_->stop(config_.exec.restart_stop_signal);
   background_.cancel_all();
+  engine_->stop_background();
   error_code ignored;
   signals_.cancel(ignored);
-  if (config_.database.revoke_on_shutdown && tokens_->current_token() != nullptr) {
-    co_await leases_->async_revoke_all(10s);
+  if (config_.database.revoke_on_shutdown && engine_->tokens().current_token() != nullptr) {
+    co_await engine_->leases().async_revoke_all(10s);
   } else {
-    leases_->stop();
+    engine_->leases().stop();
   }
   // Everything now winds down on its own: sessions finish within the listener's grace period,
   // background loops end at their next wait, and run() returns once the io_context is out of

@@ -3,14 +3,12 @@
 #include <sidecar/auth/credentials.hpp>
 #include <sidecar/auth/errc.hpp>
 #include <sidecar/cache/cache_key.hpp>
-#include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/config/parser.hpp>
 #include <sidecar/core/log.hpp>
 #include <sidecar/core/stop_watchdog.hpp>
+#include <sidecar/core/text.hpp>
+#include <sidecar/engine/engine.hpp>
 #include <sidecar/lease/dynamic_secret.hpp>
-#include <sidecar/lease/lease_stats.hpp>
-#include <sidecar/lease/lease_store.hpp>
-#include <sidecar/vault/beast_client.hpp>
 #include <sidecar/vault/envelope.hpp>
 #include <sidecar/vault/errc.hpp>
 
@@ -44,9 +42,8 @@ client_error vault_failure(unsigned status, const std::string& content_type,
   return client_error{vault::classify(status, error.messages), status, std::move(error.messages)};
 }
 
-std::string without_v1(std::string path) {
-  if (path.starts_with("/v1/")) path.erase(0, 4);
-  return path;
+std::string without_v1(std::string_view path) {
+  return std::string{core::without_api_prefix(path)};
 }
 
 }  // namespace
@@ -54,13 +51,10 @@ std::string without_v1(std::string path) {
 client::client(config::config cfg)
     : config_{std::move(cfg)},
       own_io_{std::make_unique<net::io_context>(1)},
-      engine_{net::make_strand(net::any_io_executor{own_io_->get_executor()})},
-      background_{engine_, log()} {}
+      strand_{net::make_strand(net::any_io_executor{own_io_->get_executor()})} {}
 
 client::client(config::config cfg, net::any_io_executor executor)
-    : config_{std::move(cfg)},
-      engine_{net::make_strand(std::move(executor))},
-      background_{engine_, log()} {}
+    : config_{std::move(cfg)}, strand_{net::make_strand(std::move(executor))} {}
 
 // On a caller's io_context the owner has stopped the client and drained the io_context.
 client::~client() {
@@ -78,7 +72,7 @@ T client::wait_on_engine(net::awaitable<T> task) {
     if (stopped_) return failure(client_errc::stopped, "the client is stopped");
     return failure(client_errc::not_started, "start() has not been called");
   }
-  return net::co_spawn(engine_, std::move(task), net::use_future).get();
+  return net::co_spawn(strand_, std::move(task), net::use_future).get();
 }
 
 client_result<std::unique_ptr<client>> client::from_file(const std::string& path) {
@@ -101,44 +95,36 @@ client_result<void> client::start() {
 }
 
 net::awaitable<client_result<void>> client::async_start() {
-  co_return co_await net::co_spawn(engine_, start_on_engine(), net::use_awaitable);
+  co_return co_await net::co_spawn(strand_, start_on_engine(), net::use_awaitable);
 }
 
 net::awaitable<client_result<void>> client::start_on_engine() {
   if (stopped_) co_return failure(client_errc::stopped, "start after stop");
   if (started_) co_return client_result<void>{};
-  if (!tokens_) {
+  if (!engine_) {
     auto credentials = auth::load_credentials(config_.auth, auth::process_environment());
     if (!credentials) {
       co_return failure(credentials.error(), "cannot read the AppRole credentials");
     }
     try {
-      upstream_ = std::make_unique<vault::beast_client>(engine_, config_.vault, clock_,
-                                                        core::make_random_source());
+      engine_ = std::make_unique<engine::engine>(strand_, config_, clock_, std::move(*credentials));
     } catch (const std::invalid_argument& e) {
       co_return failure(client_errc::bad_config, std::string{"[vault] "} + e.what());
     }
-    tokens_ = std::make_unique<auth::token_manager>(*upstream_, clock_, config_.auth,
-                                                    std::move(*credentials));
-    cache_ = std::make_unique<cache::kv_cache>(*upstream_, *tokens_, clock_, config_.cache);
-    lease_stats_ = std::make_unique<lease::lease_stats>();
-    leases_ = std::make_unique<lease::lease_store>(engine_, *upstream_, *tokens_, clock_,
-                                                   config_.database, *lease_stats_);
-    cache_->on_change(
-        [this](const std::string& key, const nlohmann::json& data) { notify(false, key, data); });
-    leases_->on_change(
-        [this](const std::string& path, const nlohmann::json& data) { notify(true, path, data); });
+    engine_->on_change([this](bool dynamic, const std::string& path, const nlohmann::json& data) {
+      notify(dynamic, path, data);
+    });
   }
-  if (auto login = co_await tokens_->async_login(); !login) {
+  if (auto login = co_await engine_->tokens().async_login(); !login) {
     // A refusal is final (the token manager never sends a second login); the caller decides.
-    co_return failure(login.error(), tokens_->stats().last_error);
+    co_return failure(login.error(), engine_->tokens().stats().last_error);
   }
   if (stopped_) co_return failure(client_errc::stopped, "stopped during the login");
   started_ = true;
   log()->info("logged in to Vault at {}", config_.vault.address);
-  background_.spawn("token renewal", keep_token());
-  background_.spawn("cache refresh", cache_->async_run_refresh());
-  background_.spawn("subscriptions", keep_subscriptions());
+  engine_->run_background([this](const result<void>& outcome) { token_ended(outcome); });
+  // The subscribed paths stay watched even when nobody reads them.
+  for (const auto& sub : subscriptions_) engine_->keep_warm(sub.path);
   co_return client_result<void>{};
 }
 
@@ -149,11 +135,11 @@ client_result<void> client::usable() const {
 }
 
 net::awaitable<client_result<nlohmann::json>> client::async_kv(std::string path) {
-  co_return co_await net::co_spawn(engine_, kv_on_engine(std::move(path)), net::use_awaitable);
+  co_return co_await net::co_spawn(strand_, kv_on_engine(std::move(path)), net::use_awaitable);
 }
 
 net::awaitable<client_result<dynamic_creds>> client::async_dynamic(std::string path) {
-  co_return co_await net::co_spawn(engine_, dynamic_on_engine(std::move(path)), net::use_awaitable);
+  co_return co_await net::co_spawn(strand_, dynamic_on_engine(std::move(path)), net::use_awaitable);
 }
 
 client_result<nlohmann::json> client::kv(const std::string& path) {
@@ -166,7 +152,7 @@ client_result<dynamic_creds> client::dynamic(const std::string& path) {
 
 net::awaitable<client_result<nlohmann::json>> client::kv_on_engine(std::string path) {
   if (auto ok = usable(); !ok) co_return ok.error();
-  auto got = co_await cache_->async_get("/v1/" + without_v1(std::move(path)));
+  auto got = co_await engine_->cache().async_get("/v1/" + without_v1(std::move(path)));
   if (!got) co_return client_error{got.error(), 0, {}};
   if (got->status() != 200) {
     co_return vault_failure(got->status(), got->content_type(), got->body());
@@ -180,7 +166,7 @@ net::awaitable<client_result<nlohmann::json>> client::kv_on_engine(std::string p
 
 net::awaitable<client_result<dynamic_creds>> client::dynamic_on_engine(std::string path) {
   if (auto ok = usable(); !ok) co_return ok.error();
-  auto got = co_await leases_->async_get(without_v1(std::move(path)));
+  auto got = co_await engine_->leases().async_get(without_v1(std::move(path)));
   if (!got) co_return client_error{got.error(), 0, {}};
   if (got->status != 200) {
     co_return vault_failure(got->status, got->content_type, got->body->reveal());
@@ -195,16 +181,15 @@ net::awaitable<client_result<dynamic_creds>> client::dynamic_on_engine(std::stri
 
 void client::on_change(std::string name_or_path, change_callback callback) {
   net::dispatch(
-      engine_, [this, name = std::move(name_or_path), callback = std::move(callback)]() mutable {
+      strand_, [this, name = std::move(name_or_path), callback = std::move(callback)]() mutable {
         std::string path = name;
         for (const auto& [secret, secret_path] : config_.secrets) {
           if (secret == name) path = secret_path;
         }
         path = without_v1(std::move(path));
         const bool dynamic = lease::is_dynamic_path(path);
+        if (started_ && !stopped_) engine_->keep_warm(path);  // read now, then every round
         subscriptions_.push_back({std::move(name), std::move(path), dynamic, std::move(callback)});
-        // Read the new path now rather than at the next pass.
-        if (wake_subscriptions_) wake_subscriptions_->cancel();
       });
 }
 
@@ -225,44 +210,24 @@ void client::notify(bool dynamic, const std::string& path, const nlohmann::json&
   }
 }
 
-net::awaitable<void> client::keep_subscriptions() {
-  // The cache refreshes only entries read since its last pass, and the lease store maintains
-  // only paths requested once: reading the subscribed paths keeps both watching them.
-  wake_subscriptions_ = std::make_unique<steady_timer>(engine_);
-  const auto period = std::max<core::duration>(config_.cache.refresh_interval / 2, 1s);
-  while (!stopped_) {
-    for (std::size_t i = 0; i < subscriptions_.size() && !stopped_; ++i) {
-      const auto sub = subscriptions_[i];  // a copy: the vector may grow while we wait
-      if (sub.dynamic) {
-        (void)co_await leases_->async_get(sub.path);
-      } else {
-        (void)co_await cache_->async_get("/v1/" + sub.path);
-      }
-    }
-    if (stopped_) break;
-    wake_subscriptions_->expires_after(period);
-    (void)co_await wake_subscriptions_->async_wait();
-  }
-}
-
-net::awaitable<void> client::keep_token() {
-  const auto outcome = co_await tokens_->async_run();
+void client::token_ended(const result<void>& outcome) {
   if (outcome) {
     log()->warn(
         "token lost: Vault is no longer called; cached KV answers are served until they "
         "expire (auth.on_renew_failure = serve_cached)");
   } else if (outcome.error() == auth::errc::token_lost) {
-    log()->error("token lost ({}); the client does not log in again", tokens_->stats().last_error);
+    log()->error("token lost ({}); the client does not log in again",
+                 engine_->tokens().stats().last_error);
   }
 }
 
 auth::token_stats client::token_status() {
-  const auto read = [this] { return tokens_ ? tokens_->stats() : auth::token_stats{}; };
+  const auto read = [this] { return engine_ ? engine_->tokens().stats() : auth::token_stats{}; };
   if (own_io_ && thread_.joinable() && std::this_thread::get_id() != thread_.get_id()) {
     // A promise, not a packaged_task: Asio takes a packaged_task for a completion token.
     auto promise = std::make_shared<std::promise<auth::token_stats>>();
     auto stats = promise->get_future();
-    net::post(engine_, [promise, read] { promise->set_value(read()); });
+    net::post(strand_, [promise, read] { promise->set_value(read()); });
     return stats.get();
   }
   return read();
@@ -270,7 +235,7 @@ auth::token_stats client::token_status() {
 
 void client::stop() {
   if (!own_io_) {
-    net::dispatch(engine_, [this] { stop_on_engine(); });
+    net::dispatch(strand_, [this] { stop_on_engine(); });
     return;
   }
   if (!thread_.joinable()) {
@@ -278,10 +243,10 @@ void client::stop() {
     return;
   }
   if (std::this_thread::get_id() == thread_.get_id()) {
-    net::dispatch(engine_, [this] { stop_on_engine(); });
+    net::dispatch(strand_, [this] { stop_on_engine(); });
     return;
   }
-  net::post(engine_, [this] { stop_on_engine(); });
+  net::post(strand_, [this] { stop_on_engine(); });
   // An in-flight request must not hold a stop hostage past stop_grace.
   core::stop_watchdog watchdog{*own_io_};
   watchdog.arm(stop_grace, [] {
@@ -296,9 +261,10 @@ void client::stop() {
 void client::stop_on_engine() {
   if (stopped_) return;
   stopped_ = true;
-  background_.cancel_all();
-  if (leases_) leases_->stop();
-  if (wake_subscriptions_) wake_subscriptions_->cancel();
+  if (engine_) {
+    engine_->stop_background();
+    engine_->leases().stop();
+  }
   if (started_) log()->info("stopped");
 }
 

@@ -1,20 +1,16 @@
 #pragma once
 
 #include <sidecar/app/systemd_notifier.hpp>
-#include <sidecar/auth/token_manager.hpp>
-#include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/config/config.hpp>
 #include <sidecar/core/asio.hpp>
 #include <sidecar/core/background_tasks.hpp>
 #include <sidecar/core/stop_watchdog.hpp>
-#include <sidecar/lease/lease_store.hpp>
+#include <sidecar/engine/engine.hpp>
 #include <sidecar/metrics/registry.hpp>
 #include <sidecar/proxy/audit_log.hpp>
 #include <sidecar/proxy/forwarding_handler.hpp>
 #include <sidecar/proxy/server.hpp>
 #include <sidecar/supervisor/supervisor.hpp>
-#include <sidecar/vault/beast_client.hpp>
-#include <sidecar/vault/metered_client.hpp>
 
 #include <boost/asio/signal_set.hpp>
 
@@ -69,12 +65,10 @@ class sidecar_daemon final {
  private:
   net::awaitable<void> start();
   net::awaitable<void> prefetch_secrets();
-  net::awaitable<void> keep_token();
+  /// The token renewal loop ended (engine::engine::run_background): degrade or stop.
+  void token_ended(const result<void>& outcome);
   /// Pattern 3: hands the [secrets] values to the supervisor and runs the app until it exits.
   net::awaitable<void> supervise();
-  /// Reads the [secrets] KV paths through the cache every refresh interval, so the cache keeps
-  /// refreshing them for the supervisor even when no local client reads them.
-  net::awaitable<void> keep_secrets_warm();
   net::awaitable<void> hand_secrets_to_supervisor();
   net::awaitable<void> watchdog();
   net::awaitable<void> shut_down();
@@ -87,22 +81,18 @@ class sidecar_daemon final {
   /// Engine strand only.
   config::config live_;
   net::io_context io_;
-  net::strand<net::io_context::executor_type> engine_;
+  net::strand<net::io_context::executor_type> strand_;
   core::system_clock clock_;
   metrics::registry registry_;
-  std::unique_ptr<vault::beast_client> vault_connection_;
-  std::unique_ptr<vault::metered_client> upstream_;  ///< what everything uses: counted
-  std::unique_ptr<auth::token_manager> tokens_;
-  std::unique_ptr<cache::kv_cache> cache_;
-  lease::lease_stats lease_stats_;
-  std::unique_ptr<lease::lease_store> leases_;
+  /// Connection (counted in registry_), token manager, cache and lease store.
+  std::unique_ptr<engine::engine> engine_;
   std::unique_ptr<proxy::forwarding_handler> handler_;
   std::unique_ptr<proxy::audit_log> audit_;  ///< [audit]; null when off; outlives server_
   std::unique_ptr<proxy::server> server_;
   std::unique_ptr<supervisor::supervisor> supervisor_;  ///< pattern 3, when configured
   net::signal_set signals_;
   systemd_notifier notifier_;
-  core::background_tasks background_;  ///< renewal, refresh and watchdog loops
+  core::background_tasks background_;  ///< the watchdog loop (the engine runs its own)
   std::optional<int> exit_code_;
   bool stopping_ = false;
   /// Abandons a shutdown that has not drained within its budget.

@@ -224,7 +224,7 @@ net::awaitable<void> sidecar_daemon::hand_secrets_to_supervisor() {
 }
 
 net::awaitable<void> sidecar_daemon::supervise() {
-  auto outcome = co_await supervisor_->run();
+  auto outcome = co_await supervisor_->async_run();
   if (!outcome) {
     if (outcome.error() == net::error::operation_aborted) co_return;
     log()->error("exec: the app could not be brought up: {}", outcome.error().message());

@@ -10,7 +10,7 @@ void lazy_deadline::expires_after(core::duration timeout) {
   if (deadline_ < armed_for_) timer_.cancel();
 }
 
-net::awaitable<void> lazy_deadline::watch(std::function<void()> on_expiry) {
+net::awaitable<void> lazy_deadline::async_watch(std::function<void()> on_expiry) {
   while (!stopped_) {
     armed_for_ = deadline_;
     timer_.expires_at(armed_for_);

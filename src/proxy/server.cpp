@@ -260,7 +260,7 @@ void server::launch(typename Protocol::socket socket) {
   }
   auto executor = connection->executor();
   auto slot = connection->cancellation_slot();
-  auto run = connection->run();
+  auto run = connection->async_run();
   net::co_spawn(executor, std::move(run),
                 net::bind_cancellation_slot(
                     slot, [this, id, keep = std::move(connection)](std::exception_ptr failure) {

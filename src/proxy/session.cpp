@@ -400,9 +400,9 @@ const route_decision& session<Protocol>::route(const string_request& request) {
 }
 
 template <class Protocol>
-net::awaitable<void> session<Protocol>::run() {
-  // The deadline's watcher holds the session until run() ends, by any path, and stops it.
-  net::co_spawn(executor(), deadline_.watch([this] { close_socket(); }),
+net::awaitable<void> session<Protocol>::async_run() {
+  // The deadline's watcher holds the session until async_run() ends, by any path, and stops it.
+  net::co_spawn(executor(), deadline_.async_watch([this] { close_socket(); }),
                 [self = this->shared_from_this()](const std::exception_ptr&) {});
   struct stop_watch {
     lazy_deadline& deadline;

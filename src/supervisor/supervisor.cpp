@@ -85,7 +85,7 @@ void supervisor::path_changed(std::string_view vault_path, const nlohmann::json&
   for (const auto& name : secret_names_for(secret_paths_, vault_path)) secret_changed(name, data);
 }
 
-net::awaitable<result<int>> supervisor::run() {
+net::awaitable<result<int>> supervisor::async_run() {
   running_ = true;
   if (auto started = co_await start(); !started) co_return started.error();
   for (;;) {
@@ -165,7 +165,7 @@ net::awaitable<result<void>> supervisor::start() {
     if (!written) co_return written.error();
     if (*written) {
       log_->info("template {}: wrote {}", entry.config.name, entry.config.destination);
-      co_await run_command(entry);
+      co_await async_run_command(entry);
     }
   }
   if (stopping_) co_return result<void>{};
@@ -186,7 +186,7 @@ net::awaitable<std::optional<int>> supervisor::reconcile() {
     if (written && *written) {
       log_->info("template {}: rewrote {} (secret {} changed)", entry.config.name,
                  entry.config.destination, why);
-      co_await run_command(entry);
+      co_await async_run_command(entry);
     }
   }
   if (!app_) co_return std::nullopt;
@@ -236,7 +236,7 @@ net::awaitable<std::optional<int>> supervisor::restart(environment_values enviro
   co_return std::nullopt;
 }
 
-net::awaitable<void> supervisor::run_command(const template_entry& entry) {
+net::awaitable<void> supervisor::async_run_command(const template_entry& entry) {
   if (entry.command.empty()) co_return;
   const auto& program = entry.command.front();
   auto command = child_process::spawn(executor_, entry.command, child_environment(environ, {}));

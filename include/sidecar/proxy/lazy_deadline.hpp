@@ -28,8 +28,8 @@ class lazy_deadline {
 
   /// Runs until stop(): calls `on_expiry` each time the deadline passes, then waits for a new
   /// one. Spawn it next to the session's loop, with a completion that keeps the owner alive.
-  net::awaitable<void> watch(std::function<void()> on_expiry);
-  /// Ends watch() at its next wake-up, which this brings forward to now.
+  net::awaitable<void> async_watch(std::function<void()> on_expiry);
+  /// Ends async_watch() at its next wake-up, which this brings forward to now.
   void stop();
 
  private:

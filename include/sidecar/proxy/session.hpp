@@ -57,7 +57,7 @@ struct session_context {
 ///
 /// Thread affinity: everything runs on the strand that is the socket's executor; stop() and
 /// close_now() may be called from any thread and post there. Cancellation: close_now() emits
-/// terminal cancellation into run() through cancellation_slot().
+/// terminal cancellation into async_run() through cancellation_slot().
 template <class Protocol>
 class session final : public std::enable_shared_from_this<session<Protocol>> {
  public:
@@ -66,14 +66,14 @@ class session final : public std::enable_shared_from_this<session<Protocol>> {
   session(socket_type socket, const session_context& context);
 
   /// The connection's loop; spawn it on executor() bound to cancellation_slot().
-  net::awaitable<void> run();
+  net::awaitable<void> async_run();
 
   [[nodiscard]] net::any_io_executor executor() { return socket_.get_executor(); }
   [[nodiscard]] net::cancellation_slot cancellation_slot() { return cancel_.slot(); }
 
   /// The caller, asked of the kernel on first use and kept for the connection's life (a peer's
-  /// credentials cannot change under an open socket). Before run(): the server's thread; after:
-  /// the session's strand only.
+  /// credentials cannot change under an open socket). Before async_run(): the server's thread;
+  /// after: the session's strand only.
   const peer_identity& peer();
 
   /// Graceful: an idle connection closes now, a busy one after its current answer.

@@ -44,15 +44,16 @@ struct supervisor_options {
 /// caused it, never with values.
 ///
 /// Use: give every [secrets] name its map with secret_changed() (the cache's and the lease
-/// store's on_change handlers can call path_changed()), co_spawn run(), which returns the app's
-/// exit code, and route signals: stop() for SIGTERM/SIGINT, forward_signal() for the others.
+/// store's on_change handlers can call path_changed()), co_spawn async_run(), which returns the
+/// app's exit code, and route signals: stop() for SIGTERM/SIGINT, forward_signal() for the others.
 ///
 /// Thread affinity: io thread only (the executor given here, e.g. the daemon's engine strand);
-/// every member function must be called there. Cancellation: prefer stop(); cancelling run()
-/// abandons supervision (run() ends with operation_aborted) and the app is killed with SIGKILL
-/// when the supervisor is destroyed. Errors: run() fails with supervisor::errc when the app
-/// could not be brought up (the log line says which template, secret, key, file or command);
-/// later render, write and command failures are logged and leave the app and files as they were.
+/// every member function must be called there. Cancellation: prefer stop(); cancelling async_run()
+/// abandons supervision (async_run() ends with operation_aborted) and the app is killed with
+/// SIGKILL when the supervisor is destroyed. Errors: async_run() fails with supervisor::errc when
+/// the app could not be brought up (the log line says which template, secret, key, file or
+/// command); later render, write and command failures are logged and leave the app and files as
+/// they were.
 class supervisor final {
  public:
   /// Copies what it needs from `cfg`. Throws std::invalid_argument for a template command that
@@ -64,7 +65,7 @@ class supervisor final {
   supervisor& operator=(const supervisor&) = delete;
 
   /// The current map of [secrets] name `name` (KV v2 `data.data`, KV v1 or dynamic `data`).
-  /// Before run() this only records the value; afterwards a value that differs from the one
+  /// Before async_run() this only records the value; afterwards a value that differs from the one
   /// held schedules a re-render. Names not in [secrets] are ignored.
   void secret_changed(std::string_view name, nlohmann::json data);
 
@@ -77,13 +78,13 @@ class supervisor final {
   /// writes the files, runs their commands, starts the app, then supervises it until it exits:
   /// the app's exit code (128 + signal when a signal ended it; 127/126 when a restart could not
   /// start it again). Without an [exec] command, keeps the files up to date until stop(), then 0.
-  net::awaitable<result<int>> run();
+  net::awaitable<result<int>> async_run();
 
   /// Sends `number` to the app's process group, if an app is running.
   void forward_signal(int number);
 
   /// Ends supervision: forwards `number` to the app, restarts no more, kills the app with
-  /// SIGKILL if it is still running restart_grace later; run() then returns the app's code.
+  /// SIGKILL if it is still running restart_grace later; async_run() then returns the app's code.
   void stop(int number);
 
   /// The running app's pid, if one is running.
@@ -95,7 +96,7 @@ class supervisor final {
   struct template_entry {
     config::template_config config;
     std::vector<std::string> command;  ///< `config.command` split; empty = none
-    std::string source;                ///< the template text, read by run()
+    std::string source;                ///< the template text, read by async_run()
   };
   using clock = net::steady_timer::clock_type;
 
@@ -103,7 +104,7 @@ class supervisor final {
   net::awaitable<std::optional<int>> reconcile();
   net::awaitable<std::optional<int>> restart(environment_values environment,
                                              const std::string& why);
-  net::awaitable<void> run_command(const template_entry& entry);
+  net::awaitable<void> async_run_command(const template_entry& entry);
   result<void> load_sources();
   rendered<environment_values> render_environment() const;
   /// Renders and writes one file; true when it changed. Failures are logged here.
@@ -123,7 +124,7 @@ class supervisor final {
   secret_set secrets_;
   std::unique_ptr<child_process> app_;
   environment_values app_environment_;  ///< the [env] values the running app was started with
-  steady_timer wake_;                   ///< the run() loop's wait besides the app's exit
+  steady_timer wake_;                   ///< the async_run() loop's wait besides the app's exit
   std::set<std::string> changed_;       ///< secret names changed since the last reconcile
   std::optional<clock::time_point> reconcile_at_;
   std::optional<clock::time_point> kill_at_;  ///< after stop(): when SIGKILL follows

@@ -22,7 +22,8 @@ struct watched {
 
   template <class Script>
   void run(Script script) {
-    net::co_spawn(io, deadline.watch([this] { expiries.push_back(clock_type::now() - started); }),
+    net::co_spawn(io,
+                  deadline.async_watch([this] { expiries.push_back(clock_type::now() - started); }),
                   net::detached);
     net::co_spawn(io, script(*this), net::detached);
     io.run();

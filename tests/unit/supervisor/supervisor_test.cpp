@@ -99,10 +99,11 @@ struct fixture {
     sup = std::make_unique<supervisor::supervisor>(io.get_executor(), cfg, options);
     sup->secret_changed("app", {{"api_key", "key-1"}, {"password", "app-pw-1"}});
     sup->secret_changed("db", {{"username", "user-1"}, {"password", "pw-1"}});
-    net::co_spawn(io, sup->run(), [this](const std::exception_ptr& failure, result<int> code) {
-      finished = true;
-      if (!failure) outcome = code;
-    });
+    net::co_spawn(io, sup->async_run(),
+                  [this](const std::exception_ptr& failure, result<int> code) {
+                    finished = true;
+                    if (!failure) outcome = code;
+                  });
   }
 
   template <class Predicate>

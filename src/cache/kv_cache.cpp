@@ -1,9 +1,11 @@
+#include <sidecar/cache/kv_cache.hpp>
+
 #include <sidecar/auth/errc.hpp>
 #include <sidecar/cache/cache_key.hpp>
 #include <sidecar/cache/errc.hpp>
-#include <sidecar/cache/kv_cache.hpp>
 #include <sidecar/core/cancellation.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/core/text.hpp>
 #include <sidecar/vault/envelope.hpp>
 #include <sidecar/vault/errc.hpp>
 
@@ -21,7 +23,7 @@ bool says_invalid_token(const stored_answer& answer) {
   return vault::says_invalid_token(answer.status(), answer.body());
 }
 
-// judge_answer() for a stored answer: tells the sidecar's own invalid token from a policy 403.
+// judge_answer() for a stored answer.
 upstream_verdict judge(const stored_answer& answer) {
   return judge_answer(answer.status(), answer.cacheable(), says_invalid_token(answer));
 }
@@ -29,16 +31,6 @@ upstream_verdict judge(const stored_answer& answer) {
 // Background re-reads in progress at once: keeps a pass over many entries short without
 // flooding Vault with one request per entry.
 constexpr std::size_t refresh_batch = 8;
-
-std::string describe(const std::exception_ptr& failure) {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
 
 }  // namespace
 
@@ -158,7 +150,7 @@ std::shared_ptr<kv_cache::flight> kv_cache::join_or_start(const std::string& key
       executor, fetch(key, token),
       [this, key, shared = pending](std::exception_ptr failure, result<answer_ptr> outcome) {
         if (failure) {
-          log_->error("read of {} ended without an answer: {}", key, describe(failure));
+          log_->error("read of {} ended without an answer: {}", key, core::exception_text(failure));
           outcome = make_error_code(errc::fetch_aborted);
         }
         complete(key, *shared, std::move(outcome));

@@ -1,5 +1,7 @@
 #include <sidecar/core/background_tasks.hpp>
 
+#include <sidecar/core/text.hpp>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 
 #include <exception>
@@ -13,15 +15,11 @@ background_tasks::background_tasks(net::any_io_executor executor,
 void background_tasks::spawn(const char* name, net::awaitable<void> task) {
   auto& signal = *signals_.emplace_back(std::make_unique<net::cancellation_signal>());
   net::co_spawn(executor_, std::move(task),
-                net::bind_cancellation_slot(signal.slot(),
-                                            [name, log = log_](const std::exception_ptr& failure) {
-                                              if (!failure) return;
-                                              try {
-                                                std::rethrow_exception(failure);
-                                              } catch (const std::exception& e) {
-                                                log->error("{} failed: {}", name, e.what());
-                                              }
-                                            }));
+                net::bind_cancellation_slot(
+                    signal.slot(), [name, log = log_](const std::exception_ptr& failure) {
+                      if (!failure) return;
+                      log->error("{} failed: {}", name, core::exception_text(failure));
+                    }));
 }
 
 void background_tasks::cancel_all() {

@@ -30,4 +30,14 @@ std::string_view without_api_prefix_or_slash(std::string_view path) noexcept {
   return path;
 }
 
+std::string exception_text(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
 }  // namespace sidecar::core

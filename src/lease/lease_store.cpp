@@ -3,6 +3,7 @@
 #include <sidecar/auth/errc.hpp>
 #include <sidecar/core/cancellation.hpp>
 #include <sidecar/core/log.hpp>
+#include <sidecar/core/text.hpp>
 #include <sidecar/lease/dynamic_secret.hpp>
 #include <sidecar/lease/errc.hpp>
 #include <sidecar/lease/held_lease.hpp>
@@ -128,11 +129,9 @@ std::shared_ptr<lease_store::path_entry> lease_store::start_entry(std::string pa
                 net::bind_cancellation_slot(
                     entry->stop_signal.slot(),
                     [log = log_, path = std::move(path)](const std::exception_ptr& failure) {
-                      if (!failure) return;
-                      try {
-                        std::rethrow_exception(failure);
-                      } catch (const std::exception& e) {
-                        log->error("lease task for {} ended: {}", path, e.what());
+                      if (failure) {
+                        log->error("lease task for {} ended: {}", path,
+                                   core::exception_text(failure));
                       }
                     }));
   return entry;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -27,5 +28,9 @@ inline constexpr std::string_view api_prefix = "/v1/";
 /// As without_api_prefix, and a path written with a leading '/' only ("/kv/data/x") loses that
 /// one '/': how a configured path is compared with a Vault path.
 [[nodiscard]] std::string_view without_api_prefix_or_slash(std::string_view path) noexcept;
+
+/// What a coroutine that ended with an exception threw, for a log line: its what(), or
+/// "unknown exception" for one that is not a std::exception. `failure` is not null.
+[[nodiscard]] std::string exception_text(const std::exception_ptr& failure);
 
 }  // namespace sidecar::core

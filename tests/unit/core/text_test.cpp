@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
+
 using namespace sidecar::core;
 
 TEST_CASE("trim_blanks: spaces and tabs only, a newline stays", "[core]") {
@@ -41,4 +43,10 @@ TEST_CASE("without_api_prefix_or_slash: /v1/ or else one leading slash goes", "[
   CHECK(without_api_prefix_or_slash("database/creds/app") == "database/creds/app");
   CHECK(without_api_prefix_or_slash("//kv") == "/kv");
   CHECK(without_api_prefix_or_slash("/v1/") == "");
+}
+
+TEST_CASE("exception_text: what() of a std::exception, a fixed text for anything else", "[core]") {
+  CHECK(exception_text(std::make_exception_ptr(std::runtime_error{"pool closed"})) ==
+        "pool closed");
+  CHECK(exception_text(std::make_exception_ptr(42)) == "unknown exception");
 }

@@ -30,18 +30,20 @@ def exec_seed(db_ttl=60, db_max_ttl=300):
 
 def child_script(on_term="exit 0", body="while :; do sleep 0.2; done"):
     """The app. `on_term` is its SIGTERM trap; `body` runs once it has recorded its start. The
+    traps are set before the start is recorded: a test signals the app as soon as it sees the
+    start (and its env file), and a USR1 that came before its trap would end the shell. The
     loop's short sleeps let a trap run soon (the sidecar signals the app's whole process group, so
     the sleep in progress gets the signal too)."""
     return f"""#!/bin/sh
 dir=$(dirname "$0")
-echo "$$ $(date +%s.%N)" >> "$dir/starts"
-n=$(wc -l < "$dir/starts")
-env > "$dir/env.tmp.$$" && mv "$dir/env.tmp.$$" "$dir/env.$n"
 record() {{ echo "$1 $$ $(date +%s.%N)" >> "$dir/signals"; }}
 trap 'record HUP' HUP
 trap 'record USR1' USR1
 trap 'record USR2' USR2
 trap 'record TERM; {on_term}' TERM
+echo "$$ $(date +%s.%N)" >> "$dir/starts"
+n=$(wc -l < "$dir/starts")
+env > "$dir/env.tmp.$$" && mv "$dir/env.tmp.$$" "$dir/env.$n"
 {body}
 """
 

@@ -18,8 +18,7 @@ std::shared_ptr<spdlog::logger> log() { return core::logger("engine"); }
 
 engine::engine(net::any_io_executor strand, const config::config& cfg, core::clock& clock,
                auth::credentials credentials, metrics::registry* registry)
-    : strand_{strand},
-      config_{cfg},
+    : config_{cfg},
       connection_{std::make_unique<vault::beast_client>(strand, cfg.vault, clock,
                                                         core::make_random_source())},
       wake_warm_{strand},
@@ -73,7 +72,7 @@ net::awaitable<void> engine::async_touch(std::string path) {
   if (lease::is_dynamic_path(bare)) {
     (void)co_await leases_->async_get(bare);
   } else {
-    (void)co_await cache_->async_get("/v1/" + bare);
+    (void)co_await cache_->async_get(std::string{core::api_prefix} + bare);
   }
 }
 

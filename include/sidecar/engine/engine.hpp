@@ -80,7 +80,6 @@ class engine {
   net::awaitable<void> async_keep_warm();
   net::awaitable<void> async_keep_token(token_end_handler token_ended);
 
-  net::any_io_executor strand_;
   const config::config& config_;
   std::unique_ptr<vault::beast_client> connection_;
   std::unique_ptr<vault::metered_client> metered_;  ///< with a registry only
